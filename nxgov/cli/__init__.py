@@ -1,0 +1,1 @@
+"""The nxgov command line: a thin Typer layer over the SDK."""

@@ -1,0 +1,239 @@
+"""Typed model of an estate: cloud nodes, departments, systems and the dual-plane extranet.
+
+Models are frozen pydantic models with unknown keys forbidden. Field descriptions double as the
+hints an operator sees when a field is missing. Credentials never live here: a cloud node names a
+clouds.yaml entry, and devices and legacy hosts name an entry of ``credentials`` (a 0600 file or
+environment variables), never a password.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nxgov.estate.types import (
+    AnyPrefix,
+    DivisionCode,
+    Duration,
+    Host,
+    IPv4Prefix,
+    IPv6Prefix,
+    IPv6PrefixOrAuto,
+    Slug,
+    fail,
+)
+
+LEVELS: tuple[str, ...] = ("region", "city", "county", "township", "village")
+PLATFORMS: tuple[str, ...] = ("huawei_vrp", "h3c_comware", "frr", "cisco_ios")
+PLACEMENT_MODES: tuple[str, ...] = ("active-active", "active-standby", "single")
+
+SiteLevel = Literal["region", "city", "county", "township", "village"]
+Platform = Literal["huawei_vrp", "h3c_comware", "frr", "cisco_ios"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CloudNode(Model):
+    """One OpenStack cloud node. Its credentials stay in clouds.yaml / secure.yaml."""
+
+    cloud: str = Field(description="the clouds.yaml entry to connect with, e.g. nx-yinchuan")
+    role: Literal["primary", "backup"] = Field(description="primary (runs systems) or backup (holds DR copies)")
+    region: str | None = Field(None, description="the region name when the clouds.yaml entry has several")
+    clouds_yaml: str | None = Field(None, description="path of the clouds.yaml file, relative to the estate")
+    description: str | None = None
+
+
+class CredentialRef(Model):
+    """Where a secret is kept: a 0600 YAML file, or environment variables with a prefix."""
+
+    file: str | None = Field(None, description="a 0600 file holding username/password or key, outside the estate")
+    env: str | None = Field(None, description="prefix of environment variables, e.g. NX_EXTRANET -> NX_EXTRANET_USER")
+    username: str | None = None
+    ssh_key: str | None = Field(None, description="path of an SSH private key file (the file, not its content)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CredentialRef:
+        if (self.file is None) == (self.env is None) and self.ssh_key is None:
+            raise fail("a credentials reference needs exactly one of 'file' or 'env' (or an 'ssh_key')",
+                       "e.g. {file: /etc/nxgov/extranet.yaml} or {env: NX_EXTRANET}")
+        return self
+
+
+class Quotas(Model):
+    """Per-node quotas of a department's project."""
+
+    cores: int = Field(ge=0, description="vCPU cores")
+    ram_gb: int = Field(ge=0, description="memory in GiB")
+    instances: int = Field(ge=0, description="number of servers")
+    volumes_gb: int = Field(0, ge=0, description="block storage in GiB")
+    volumes: int = Field(20, ge=0)
+    snapshots: int = Field(20, ge=0)
+    networks: int = Field(10, ge=0)
+    routers: int = Field(2, ge=0)
+    security_groups: int = Field(20, ge=0)
+
+
+class Network(Model):
+    """A tenant network. IPv6 is always on (full-stack IPv6); IPv4 only where declared."""
+
+    name: Slug = Field(description="network name inside the department, e.g. app")
+    ipv4: IPv4Prefix | None = Field(None, description="IPv4 subnet, e.g. 10.64.1.0/24; omit for IPv6-only")
+    ipv6: IPv6PrefixOrAuto = Field("auto", description="'auto' (a /64 from the department's block) or a prefix")
+
+
+class Department(Model):
+    """A tenant: one OpenStack project per node its systems use."""
+
+    code: Slug = Field(description="stable lower-case identifier, e.g. nxdrc")
+    name: str = Field(description="the department's name, e.g. 自治区发展改革委")
+    quotas: Quotas = Field(description="per-node quotas: {cores, ram_gb, instances, volumes_gb}")
+    networks: list[Network] = Field(default_factory=list)
+    ipv6: IPv6PrefixOrAuto = Field("auto", description="the department's IPv6 block, or 'auto'")
+    operators: list[str] = Field(default_factory=list, description="Keystone users given the member role")
+
+
+class Placement(Model):
+    """Where a system's servers run across the two primary nodes."""
+
+    mode: Literal["active-active", "active-standby", "single"] = Field(
+        description="active-active, active-standby or single")
+    nodes: list[Slug] | None = Field(None, description="active-active: the nodes to spread over (default: all)")
+    primary: Slug | None = Field(None, description="active-standby: the node running the system")
+    standby: Slug | None = Field(None, description="active-standby: the node holding the standby")
+    standby_servers: Literal["stopped", "absent"] = Field(
+        "stopped", description="active-standby: create standby servers stopped, or not at all")
+    node: Slug | None = Field(None, description="single: the node the system is pinned to")
+
+    @model_validator(mode="after")
+    def _fields_fit_mode(self) -> Placement:
+        needed = {"active-active": (), "active-standby": ("primary", "standby"), "single": ("node",)}[self.mode]
+        allowed = ("nodes",) if self.mode == "active-active" else needed
+        for name in needed:
+            if getattr(self, name) is None:
+                raise fail(f"placement mode {self.mode} needs '{name}'",
+                           f"add {name}: yinchuan (or another primary node)")
+        for name in ("nodes", "primary", "standby", "node"):
+            if name not in allowed and getattr(self, name) is not None:
+                raise fail(f"'{name}' does not apply to placement mode {self.mode}",
+                           f"remove it, or use the mode it belongs to: {_mode_of(name)}")
+        if self.mode == "active-standby" and self.primary == self.standby:
+            raise fail("primary and standby are the same node", "put the standby on the other node")
+        if self.nodes is not None and len(set(self.nodes)) < 2:
+            raise fail("active-active needs at least two different nodes", "e.g. nodes: [yinchuan, zhongwei]")
+        return self
+
+    def node_names(self, primaries: list[str]) -> list[str]:
+        """The nodes this placement uses, primary first."""
+        if self.mode == "single":
+            return [self.node or ""]
+        if self.mode == "active-standby":
+            return [self.primary or "", self.standby or ""]
+        return list(self.nodes or primaries)
+
+
+def _mode_of(field: str) -> str:
+    return {"nodes": "active-active", "primary": "active-standby", "standby": "active-standby"}.get(field, "single")
+
+
+class Server(Model):
+    """A server of a system (``count`` alike servers named name-1 .. name-N)."""
+
+    name: Slug = Field(description="server role name, e.g. web")
+    flavor: str = Field(description="the Nova flavor, e.g. m1.medium")
+    image: str = Field(description="the Glance image, e.g. kylin-v10")
+    count: int = Field(1, ge=1, le=100)
+    network: Slug | None = Field(None, description="the department network to attach (default: its first)")
+    volumes_gb: list[int] = Field(default_factory=list, description="data volumes in GiB, e.g. [100]")
+
+
+class LegacySource(Model):
+    """The legacy host a system migrates from (assessed and copied over SSH)."""
+
+    host: Host = Field(description="address or name of the legacy host")
+    port: int = Field(22, ge=1, le=65535)
+    user: str = Field(description="SSH user on the legacy host")
+    credentials: Slug | None = Field(None, description="an entry of 'credentials' (key or password file)")
+    paths: list[str] = Field(default_factory=list, description="data directories to migrate")
+    health: str | None = Field(None, description="URL whose 200 answer means the service is healthy")
+
+
+class BackupPolicy(Model):
+    """How the system's data is copied to the backup cloud and proven restorable."""
+
+    rpo: Duration = Field(description="recovery point objective, e.g. 4h")
+    retain: Duration = Field(description="how long copies are kept, e.g. 14d")
+    drill: Literal["weekly", "monthly", "quarterly"] = Field("monthly", description="restore drill frequency")
+    to: Slug = Field("backup", description="the backup node that holds the copies")
+
+
+class System(Model):
+    """An application system: what runs, where, migrated from where, backed up how."""
+
+    code: Slug = Field(description="stable identifier, e.g. nxdrc-oa")
+    name: str | None = None
+    department: Slug = Field(description="code of the owning department")
+    level: int = Field(ge=1, le=5, description="protection level (等级保护) 1-5")
+    placement: Placement = Field(description="{mode: active-active|active-standby|single, ...}")
+    source: LegacySource | None = None
+    servers: list[Server] = Field(default_factory=list)
+    backup: BackupPolicy | None = None
+
+
+class Plane(Model):
+    """A backbone plane of the extranet, with its own AS."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$", description="plane name, e.g. A")
+    asn: int = Field(ge=1, le=4294967295, description="the plane's AS number, e.g. 65101")
+    description: str | None = None
+
+
+class Site(Model):
+    """An extranet site at one of the five levels, keyed by its division code."""
+
+    code: DivisionCode = Field(description="GB/T 2260 division code, quoted, e.g. '640104'")
+    name: str = Field(description="site name, e.g. 兴庆区")
+    level: SiteLevel = Field(description="region, city, county, township or village")
+    parent: DivisionCode | None = Field(None, description="division code of the parent site")
+
+
+class Device(Model):
+    """A router attached to one plane, or (plane omitted) dual-homed to every plane."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="device host name")
+    site: DivisionCode = Field(description="division code of the site it serves")
+    plane: str | None = Field(None, description="the plane it is attached to; omit for a router on every plane")
+    platform: Platform = Field(description="huawei_vrp, h3c_comware, frr or cisco_ios")
+    host: Host = Field(description="management address")
+    port: int = Field(22, ge=1, le=65535)
+    credentials: Slug = Field(description="an entry of 'credentials'")
+
+
+class Extranet(Model):
+    prefix: IPv6Prefix = Field(description="the region's IPv6 block, e.g. 2001:db8:6400::/40")
+    planes: list[Plane] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+
+
+class Estate(Model):
+    """The whole estate. Build it with :func:`nxgov.estate.load_estate`, which checks cross-references."""
+
+    estate: Slug = Field(description="the estate's name, e.g. ningxia")
+    description: str | None = None
+    clouds: dict[Slug, CloudNode] = Field(description="cloud nodes by name: yinchuan, zhongwei, backup")
+    cloud_ipv6: IPv6Prefix | None = Field(None, description="block the departments' IPv6 allocations come from")
+    operations: list[AnyPrefix] = Field(default_factory=list,
+                                        description="prefixes management access is allowed from")
+    credentials: dict[Slug, CredentialRef] = Field(default_factory=dict)
+    departments: list[Department] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+    extranet: Extranet | None = None
+
+    def primary_nodes(self) -> list[str]:
+        return [name for name, node in self.clouds.items() if node.role == "primary"]
+
+    def department(self, code: str) -> Department:
+        return next(d for d in self.departments if d.code == code)
