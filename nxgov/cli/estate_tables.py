@@ -26,8 +26,8 @@ def render_summary(summary: Summary) -> None:
     for mode in modes:
         levels.add_column(mode, justify="right")
     levels.add_column("total", justify="right")
-    for level, counts in summary.systems_by_level.items():
-        levels.add_row(level, *(str(counts.get(m, 0)) for m in modes), str(sum(counts.values())))
+    for level, by_mode in summary.systems_by_level.items():
+        levels.add_row(level, *(str(by_mode.get(m, 0)) for m in modes), str(sum(by_mode.values())))
     console.print(levels)
 
     sites = Table(title="Extranet sites per level", title_justify="left")
@@ -41,6 +41,6 @@ def render_summary(summary: Summary) -> None:
     devices.add_column("plane")
     for platform in platforms:
         devices.add_column(platform, justify="right")
-    for plane, counts in summary.devices_by_plane.items():
-        devices.add_row(plane, *(str(counts.get(p, 0)) for p in platforms))
+    for plane, by_platform in summary.devices_by_plane.items():
+        devices.add_row(plane, *(str(by_platform.get(p, 0)) for p in platforms))
     console.print(devices)

@@ -32,15 +32,16 @@ def error_document(error: NxgovError) -> dict[str, Any]:
 
 def print_error(error: NxgovError) -> None:
     """Tell the operator what went wrong and what to do, on stderr, without a traceback."""
-    err_console.print(f"[bold red]error:[/] {escape(error.message)}")
+    err_console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
     if isinstance(error, EstateError):
         for problem in error.problems:
             err_console.print(f"  [bold]{escape(problem.where())}[/]: "
-                              f"{escape(problem.path + ': ' if problem.path else '')}{escape(problem.message)}")
+                              f"{escape(problem.path + ': ' if problem.path else '')}{escape(problem.message)}",
+                              soft_wrap=True)
             if problem.hint:
-                err_console.print(f"      [dim]hint:[/] {escape(problem.hint)}")
+                err_console.print(f"      [dim]hint:[/] {escape(problem.hint)}", soft_wrap=True)
     elif error.hint:
-        err_console.print(f"  [dim]hint:[/] {escape(error.hint)}")
+        err_console.print(f"  [dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
 
 
 def escape(text: str) -> str:

@@ -33,16 +33,22 @@ class _Reporter:
     def __init__(self, source: Source, found: list[Problem]) -> None:
         self.source = source
         self.found = found
+        self._empty_reported: set[str] = set()
 
     def __call__(self, path: PathKey, message: str, hint: str | None = None) -> None:
         self.found.append(self.source.problem(path, message, hint))
 
     def unknown(self, path: PathKey, what: str, value: str, known: Iterable[str], where: str) -> None:
         known = list(known)
+        if not known:
+            if where not in self._empty_reported:
+                self._empty_reported.add(where)
+                self(path, f"unknown {what} {value!r}: no {where} are declared (reported once)",
+                     f"declare them under {where}")
+            return
         guess = suggest(value, known)
         listing = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
-        self(path, f"unknown {what} {value!r}",
-             " ".join(x for x in (guess, f"{where}: {listing}" if known else f"declare it under {where}") if x))
+        self(path, f"unknown {what} {value!r}", " ".join(x for x in (guess, f"{where}: {listing}") if x))
 
 
 def _dupes(items: Sequence[Any], key: Callable[[Any], Any], base: PathKey, field: str, what: str,

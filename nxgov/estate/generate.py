@@ -24,7 +24,10 @@ CITIES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
                          ("640424", "泾源县"), ("640425", "彭阳县"))),
     ("640500", "中卫市", (("640502", "沙坡头区"), ("640521", "中宁县"), ("640522", "海原县"))),
 )
-PLANES = ({"name": "A", "asn": 65101, "description": "平面A"}, {"name": "B", "asn": 65102, "description": "平面B"})
+PLANES: tuple[dict[str, Any], ...] = (
+    {"name": "A", "asn": 65101, "description": "平面A"},
+    {"name": "B", "asn": 65102, "description": "平面B"},
+)
 PLANE_PLATFORM = {"A": "huawei_vrp", "B": "h3c_comware"}
 DEVICE_HOSTS = ipaddress.IPv6Network("2001:db8:64fe::/48")
 

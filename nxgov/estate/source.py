@@ -18,8 +18,21 @@ from nxgov.errors import Problem
 
 PathKey = tuple[str | int, ...]
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTOR = yaml.SafeLoader("")
+_STR_TAG = "tag:yaml.org,2002:str"
+# First characters with which a plain YAML 1.1 scalar may resolve to something other than text
+# (numbers, booleans, null, timestamps, merge and value keys).
+_MAYBE_NOT_TEXT = frozenset("0123456789+-.~<=yYnNtTfFoO")
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The C loader with a fast path for plain scalars that can only be text (most of an estate)."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and (not implicit[0] or (value and value[0] not in _MAYBE_NOT_TEXT)):
+            return _STR_TAG
+        return str(super().resolve(kind, value, implicit))
 
 
 @dataclass(frozen=True)
@@ -29,21 +42,33 @@ class Location:
     column: int
 
 
+class _Marks:
+    """One file's parser marks by path; turned into :class:`Location` only when looked up."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks: dict[PathKey, yaml.Mark] = {}
+
+    def __getitem__(self, key: PathKey) -> Location:
+        mark = self.marks[key]
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+
 @dataclass
 class Source:
     """Merged data of one estate plus the location of every path in it."""
 
     data: dict[str, Any] = field(default_factory=dict)
-    locations: dict[PathKey, Location] = field(default_factory=dict)
+    marks: dict[PathKey, tuple[str, yaml.Mark]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def locate(self, path: PathKey) -> Location | None:
         """The location of ``path`` or of its nearest ancestor that exists in the files."""
         for end in range(len(path), -1, -1):
-            loc = self.locations.get(path[:end])
-            if loc is not None:
-                return loc
+            found = self.marks.get(path[:end])
+            if found is not None:
+                return Location(found[0], found[1].line + 1, found[1].column + 1)
         return None
 
     def problem(self, path: PathKey, message: str, hint: str | None = None) -> Problem:
@@ -94,7 +119,7 @@ def read_estate_files(root: Path) -> Source:
     return source
 
 
-def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, dict[PathKey, Location]] | None:
+def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Marks] | None:
     name = display(file)
     try:
         raw = file.read_bytes()
@@ -128,7 +153,7 @@ def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, dict[PathKey, L
         problems.append(Problem(name, None, "", "the file is empty", "add estate content"))
         return None
     walker = _Walker(name, problems)
-    return walker.value(node, ()), walker.locations
+    return walker.value(node, ()), walker.marks
 
 
 class _Walker:
@@ -137,16 +162,16 @@ class _Walker:
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.file = file
         self.problems = problems
-        self.locations: dict[PathKey, Location] = {}
+        self.marks = _Marks(file)
         self._active: set[int] = set()
 
     def _loc(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def value(self, node: yaml.Node, path: PathKey) -> Any:
-        self.locations.setdefault(path, self._loc(node))
+        self.marks.marks.setdefault(path, node.start_mark)
         if isinstance(node, yaml.ScalarNode):
-            return _CONSTRUCTOR.construct_object(node)
+            return node.value if node.tag == _STR_TAG else _CONSTRUCTOR.construct_object(node)
         if id(node) in self._active:
             self._problem(node, path, "a YAML alias refers to itself", "remove the recursive anchor/alias")
             return None
@@ -174,7 +199,7 @@ class _Walker:
                               "keep one of the two; YAML would silently use the last")
                 continue
             seen[key] = key_node.start_mark.line + 1
-            self.locations[(*path, key)] = self._loc(key_node)
+            self.marks.marks[(*path, key)] = key_node.start_mark
             out[key] = self.value(value_node, (*path, key))
         return out
 
@@ -183,7 +208,7 @@ class _Walker:
         self.problems.append(Problem(self.file, loc.line, format_path(path), message, hint, column=loc.column))
 
 
-def _merge_file(source: Source, file: Path, data: Any, locations: dict[PathKey, Location]) -> None:
+def _merge_file(source: Source, file: Path, data: Any, locations: _Marks) -> None:
     name = display(file)
     if not isinstance(data, dict):
         source.problems.append(Problem(name, 1, "", f"the top level must be a mapping of keys, not {_kind(data)}",
@@ -191,12 +216,12 @@ def _merge_file(source: Source, file: Path, data: Any, locations: dict[PathKey, 
         return
     offsets: dict[PathKey, int] = {}
     _merge(source, source.data, data, (), locations, offsets)
-    for key, loc in locations.items():
-        source.locations.setdefault(_shift(key, offsets) if offsets else key, loc)
+    for key, mark in locations.marks.items():
+        source.marks.setdefault(_shift(key, offsets) if offsets else key, (name, mark))
 
 
 def _merge(source: Source, into: dict[str, Any], new: dict[str, Any], path: PathKey,
-           locations: dict[PathKey, Location], offsets: dict[PathKey, int]) -> None:
+           locations: _Marks, offsets: dict[PathKey, int]) -> None:
     """Merge ``new`` into ``into``; record where concatenated lists start in ``offsets``."""
     for key, value in new.items():
         here = (*path, key)

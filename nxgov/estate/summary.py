@@ -49,7 +49,7 @@ def summarize(estate: Estate) -> Summary:
         nodes=sorted(nodes_of.get(d.code, set())), cores=d.quotas.cores, ram_gb=d.quotas.ram_gb,
         instances=d.quotas.instances, volumes_gb=d.quotas.volumes_gb) for d in estate.departments]
     ext = estate.extranet
-    sites = Counter(s.level for s in ext.sites) if ext else Counter()
+    sites: Counter[str] = Counter(s.level for s in ext.sites) if ext else Counter()
     devices: dict[str, Counter[str]] = {}
     for dev in ext.devices if ext else []:
         devices.setdefault(dev.plane or "all", Counter())[dev.platform] += 1

@@ -25,7 +25,8 @@ def fail(message: str, hint: str | None = None) -> PydanticCustomError:
 
 def _text(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise fail(f"expected {what}, got {type(value).__name__} {value!r}", f"write {what} as quoted text")
+        got = "nothing" if value is None else f"{type(value).__name__} {value!r}"
+        raise fail(f"expected {what}, got {got}", f"write {what} as quoted text")
     return str(value)
 
 
@@ -47,11 +48,13 @@ def _division(value: Any) -> str:
 
 def _host(value: Any) -> str:
     text = _text(value, "an address or host name")
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        pass
-    if not _HOSTNAME.match(text) or text.replace(".", "").isdigit():
+    if ":" in text or text.replace(".", "").isdigit():
+        try:
+            (ipaddress.IPv6Address if ":" in text else ipaddress.IPv4Address)(text)
+            return text
+        except ValueError:
+            raise fail(f"{text!r} is not a valid IP address", "e.g. 2001:db8:6400::21 or 192.0.2.10") from None
+    if not _HOSTNAME.match(text):
         raise fail(f"{text!r} is neither an IP address nor a host name", "e.g. 2001:db8:6400::21 or ce1.nx.gov.cn")
     return text
 
