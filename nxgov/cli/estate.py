@@ -69,7 +69,8 @@ def generate(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be written, write nothing")] = False,
 ) -> None:
     """Generate an estate of the region's shape at a given scale (for benchmarks and scale tests)."""
-    from nxgov.estate.generate import SCALES, generate as build, write
+    from nxgov.estate.generate import SCALES, write
+    from nxgov.estate.generate import generate as build
 
     if scale not in SCALES:
         raise InputError(f"unknown scale {scale!r}", f"use one of: {', '.join(SCALES)}")

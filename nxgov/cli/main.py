@@ -58,7 +58,7 @@ def main(
     ] = None,
     operator: Annotated[
         str | None,
-        typer.Option("--operator", envvar="NXGOV_OPERATOR", help="Name recorded in the audit log (default: the OS user)"),
+        typer.Option("--operator", envvar="NXGOV_OPERATOR", help="Name in the audit log (default: OS user)"),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")

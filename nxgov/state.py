@@ -1,0 +1,266 @@
+"""The state store: what nxgov must remember between runs, in one embedded SQLite file.
+
+Later features (IPv6 allocations, migration progress, the backup catalogue, the config archive) each
+add a :class:`Migration` to :data:`MIGRATIONS`. Migrations run in order when a store is opened, each
+in its own ``BEGIN IMMEDIATE`` transaction that re-reads the schema version first, so any number of
+processes may open a fresh or outdated store at once and every migration is applied exactly once.
+
+The store runs in WAL mode with a 30 s busy timeout: readers never block the single writer, and
+writers queue instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from nxgov.errors import StateError
+
+BUSY_TIMEOUT_S = 30.0
+_WHERE_HINT = "point --state or the NXGOV_STATE environment variable at the nxgov state store"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema. ``sql`` may hold several statements; it runs in one transaction."""
+
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "meta and runs",
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            started TEXT NOT NULL,
+            finished TEXT,
+            result TEXT,
+            summary TEXT CHECK (summary IS NULL OR json_valid(summary))
+        );
+        """,
+    ),
+)
+"""Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
+
+
+class StateStore:
+    """An open state store. Use :meth:`open`; close it, or use it as a context manager.
+
+    A store belongs to the thread that opened it (SQLite connections are not shared across threads).
+    """
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._connection = connection
+
+    @classmethod
+    def open(cls, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> StateStore:
+        """Open (creating if need be) the store at ``path`` and bring its schema up to date."""
+        _check_sequence(migrations)
+        connection = _connect(path)
+        store = cls(path, connection)
+        try:
+            store._migrate(migrations)
+        except sqlite3.Error as error:
+            connection.close()
+            raise _sqlite_error(path, error) from error
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, in autocommit mode: group writes with :meth:`transaction`."""
+        return self._connection
+
+    @property
+    def schema_version(self) -> int:
+        row = self._connection.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: taken with ``BEGIN IMMEDIATE`` (waiting up to the busy timeout for other
+        writers), committed when the block ends, rolled back if it raises. Transactions do not nest."""
+        self._execute_control("BEGIN IMMEDIATE")
+        try:
+            yield self._connection
+            self._execute_control("COMMIT")
+        except BaseException:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            raise
+
+    def record_run_start(self, command: str) -> int:
+        """Note that ``command`` started; returns the run id for :meth:`record_run_end`."""
+        with self.transaction() as connection:
+            cursor = connection.execute("INSERT INTO runs (command, started) VALUES (?, ?)", (command, _now()))
+        if cursor.lastrowid is None:
+            raise StateError(f"the state store {self.path} did not record the start of {command!r}")
+        return cursor.lastrowid
+
+    def record_run_end(self, run_id: int, result: str, summary: dict[str, Any]) -> None:
+        """Note how run ``run_id`` ended; ``summary`` is stored as JSON."""
+        with self.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE runs SET finished = ?, result = ?, summary = ? WHERE id = ?",
+                (_now(), result, json.dumps(summary, ensure_ascii=False, sort_keys=True, default=str), run_id),
+            )
+        if cursor.rowcount != 1:
+            raise StateError(f"the state store {self.path} has no run {run_id} to finish")
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        known = migrations[-1].version if migrations else 0
+        current = self.schema_version
+        if current > known:
+            raise StateError(
+                f"the state store {self.path} is at schema version {current}, "
+                f"but this nxgov only knows versions up to {known}",
+                "a newer nxgov wrote this store: upgrade nxgov, or point --state or NXGOV_STATE at another store",
+            )
+        for migration in migrations:
+            if migration.version > current:
+                self._apply(migration)
+
+    def _apply(self, migration: Migration) -> None:
+        """Apply one migration unless another process got there first (checked under the write lock)."""
+        with self.transaction() as connection:
+            if self.schema_version >= migration.version:
+                return
+            try:
+                for statement in _statements(migration.sql):
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {migration.version:d}")
+            except sqlite3.Error as error:
+                raise StateError(
+                    f"migration {migration.version} ({migration.description}) of the state store {self.path} "
+                    f"failed: {error}; the store is unchanged at schema version {migration.version - 1}",
+                    "this is a bug in nxgov or a damaged store: report it with the message above, "
+                    "and keep a copy of the store file",
+                ) from error
+
+    def _execute_control(self, statement: str) -> None:
+        """BEGIN/COMMIT, turning a lock wait that ran out into an error an operator can act on."""
+        try:
+            self._connection.execute(statement)
+        except sqlite3.Error as error:
+            raise _sqlite_error(self.path, error) from error
+
+
+def _sqlite_error(path: Path, error: sqlite3.Error) -> StateError:
+    """Word an SQLite failure for the operator: another writer held on too long, or the file is unusable."""
+    if "locked" in str(error) or "busy" in str(error):
+        return StateError(
+            f"the state store {path} stayed busy for {BUSY_TIMEOUT_S:.0f} s ({error})",
+            "another nxgov process is writing to it: wait for it to finish and re-run",
+        )
+    return StateError(
+        f"{path} is not a usable nxgov state store ({error})",
+        f"{_WHERE_HINT}; if this file is damaged, move it aside and nxgov will start a new one",
+    )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Connect and set the pragmas, proving on the way that the file is an SQLite database."""
+    _create_private(path)
+    try:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as error:
+        raise StateError(f"cannot open the state store {path}: {error}", _WHERE_HINT) from error
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
+        _enable_wal(connection, path)
+        connection.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as error:
+        connection.close()
+        raise _sqlite_error(path, error) from error
+    except StateError:
+        connection.close()
+        raise
+    return connection
+
+
+def _enable_wal(connection: sqlite3.Connection, path: Path) -> None:
+    """Switch to WAL, retrying while another process holds the file.
+
+    SQLite answers a journal-mode change with "database is locked" at once, without waiting out the
+    busy timeout, when another connection is busy with the file (as happens when several processes
+    open a fresh store together), so the wait is done here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    if str(mode).lower() != "wal":
+        raise StateError(
+            f"the state store {path} cannot use write-ahead logging (SQLite kept journal mode {mode!r})",
+            "put the state store on a local filesystem (not NFS or SMB) with --state or NXGOV_STATE",
+        )
+
+
+def _create_private(path: Path) -> None:
+    """Create the directory (0700) and an empty store file (0600); SQLite gives its WAL files the same mode."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError as error:
+        raise StateError(f"cannot create the state store {path}: {error.strerror or error}", _WHERE_HINT) from error
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    """Migrations must be numbered 1, 2, 3, ... in order: a gap would silently skip schema."""
+    versions = [migration.version for migration in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1..n in order, got {versions}")
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a script into statements (``executescript`` would commit our transaction)."""
+    pending = ""
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \t\r\n;"):
+                yield pending
+            pending = ""
+    if pending[:-1].strip():
+        raise sqlite3.OperationalError(f"incomplete SQL statement: {pending[:-1].strip()[:80]!r}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
