@@ -12,6 +12,7 @@ import typer
 from nxgov import __version__
 from nxgov.cli import audit as audit_cmd
 from nxgov.cli import estate as estate_cmd
+from nxgov.cli import lab as lab_cmd
 from nxgov.cli.context import CURRENT, OutputFormat, Settings
 from nxgov.cli.output import emit_json, error_document, print_error
 from nxgov.errors import ExitCode, NxgovError
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(estate_cmd.app, name="estate")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(lab_cmd.app, name="lab")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,148 @@
+"""``nxgov lab``: the rehearsal lab (real OpenStack regions, dual-plane routers, legacy hosts) on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from nxgov.cli.audit_trail import record
+from nxgov.cli.context import settings
+from nxgov.cli.output import console, emit_json, err_console
+from nxgov.errors import InputError
+
+if TYPE_CHECKING:
+    from nxgov.lab.manager import Lab
+    from nxgov.lab.netns import ComponentStatus
+
+app = typer.Typer(help="The rehearsal lab: rehearse a change on real services before it touches the region.",
+                  no_args_is_help=True)
+
+LabDir = Annotated[Path | None, typer.Option("--lab-dir", help="Lab directory (env NXGOV_LAB_DIR; "
+                                                               "default /var/lib/nxgov/lab)")]
+PARTS_HELP = "Parts to act on, comma-separated: netsim, extranet, legacy-hosts, openstack (default: all)"
+
+
+def _lab(ctx: typer.Context, lab_dir: Path | None, with_estate: bool) -> Lab:
+    from nxgov.lab.manager import Lab
+    from nxgov.lab.openstack import default_lab_dir
+
+    estate = None
+    if with_estate:
+        from nxgov.estate import load_estate
+
+        estate = load_estate(settings(ctx).estate).estate
+    return Lab(lab_dir or default_lab_dir(), estate)
+
+
+def _parts(value: str | None) -> list[str]:
+    from nxgov.lab.manager import PARTS
+
+    if not value:
+        return list(PARTS)
+    chosen = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown:
+        raise InputError(f"unknown lab part {unknown[0]!r}", f"use some of: {', '.join(PARTS)}")
+    return chosen
+
+
+@app.command()
+def up(ctx: typer.Context, lab_dir: LabDir = None,
+       only: Annotated[str | None, typer.Option("--only", help=PARTS_HELP)] = None,
+       dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be built; change nothing")] = False,
+       ) -> None:
+    """Bring the lab up from the estate (use --estate inventories/lab). Safe to re-run: running parts are kept."""
+    import time
+
+    lab = _lab(ctx, lab_dir, with_estate=True)
+    parts = _parts(only)
+    if dry_run:
+        plan = lab.plan(parts)
+        if settings(ctx).json:
+            emit_json({"schema": "nxgov.lab.up/1", "dry_run": True, "plan": plan})
+        else:
+            for line in plan:
+                console.print(f"would start {line}")
+        return
+    start = time.monotonic()
+    try:
+        with console.status("lab: starting") as spinner:
+
+            def progress(message: str) -> None:
+                spinner.update(f"lab: {message}")
+                err_console.print(f"[dim]{message}[/]", soft_wrap=True)
+
+            states = lab.up(parts, progress)
+    except Exception as exc:
+        record(ctx, "lab up", str(lab.lab_dir), "failed", {"parts": parts, "error": str(exc)})
+        raise
+    elapsed = time.monotonic() - start
+    record(ctx, "lab up", str(lab.lab_dir), "changed", {"parts": parts, "seconds": round(elapsed, 1)})
+    _report(ctx, states, f"lab up in {elapsed:.1f} s", "nxgov.lab.up/1")
+
+
+@app.command()
+def status(ctx: typer.Context, lab_dir: LabDir = None) -> None:
+    """Each component's health (exit 1 when something is not running)."""
+    states = _lab(ctx, lab_dir, with_estate=False).status()
+    _report(ctx, states, "lab status", "nxgov.lab.status/1")
+    if any(s.state != "running" for s in states):
+        raise typer.Exit(1)
+
+
+@app.command()
+def down(ctx: typer.Context, lab_dir: LabDir = None,
+         dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed")] = False) -> None:
+    """Remove every process, namespace, link and mount the lab made (by recorded PID and name)."""
+    import time
+
+    lab = _lab(ctx, lab_dir, with_estate=False)
+    if dry_run:
+        entries = [f"{e.kind} {e.name}" + (f" (pid {e.pid})" if e.pid else "") for e in lab.ledger.entries()]
+        if settings(ctx).json:
+            emit_json({"schema": "nxgov.lab.down/1", "dry_run": True, "removed": entries})
+        else:
+            console.print("\n".join(f"would remove {e}" for e in entries) or "nothing to remove")
+        return
+    start = time.monotonic()
+    removed = lab.down()
+    elapsed = time.monotonic() - start
+    record(ctx, "lab down", str(lab.lab_dir), "changed" if removed else "ok",
+           {"removed": len(removed), "seconds": round(elapsed, 1)})
+    if settings(ctx).json:
+        emit_json({"schema": "nxgov.lab.down/1", "dry_run": False, "removed": removed, "seconds": elapsed})
+        return
+    for item in removed:
+        console.print(f"removed {item}", soft_wrap=True)
+    console.print(f"lab down in {elapsed:.1f} s: {len(removed)} item(s) removed")
+
+
+@app.command()
+def env(ctx: typer.Context, lab_dir: LabDir = None) -> None:
+    """Print the environment that points tools at the lab: eval "$(nxgov lab env)"."""
+    import shlex
+
+    variables = _lab(ctx, lab_dir, with_estate=False).env()
+    if settings(ctx).json:
+        emit_json({"schema": "nxgov.lab.env/1", "env": variables})
+        return
+    for key, value in variables.items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+def _report(ctx: typer.Context, states: list[ComponentStatus], title: str, schema: str) -> None:
+    if settings(ctx).json:
+        emit_json({"schema": schema, "components": [
+            {"component": s.component, "name": s.name, "state": s.state, "detail": s.detail} for s in states]})
+        return
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("component", "name", "state", "detail"):
+        table.add_column(column)
+    colour = {"running": "green", "degraded": "yellow", "stopped": "red"}
+    for s in states:
+        table.add_row(s.component, s.name, f"[{colour.get(s.state, 'white')}]{s.state}[/]", s.detail)
+    console.print(table)

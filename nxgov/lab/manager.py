@@ -1,0 +1,297 @@
+"""The rehearsal lab as one thing: its parts derived from the lab estate, brought up, checked and removed together.
+
+Parts, in the order they come up (and the reverse order they go down):
+
+- ``netsim``: simulated Huawei VRP and H3C Comware devices (the estate's devices on those platforms
+  whose host is loopback), one simulator process;
+- ``extranet``: one FRR router per site that has an ``frr`` device, dual-homed to its parent on every
+  plane, reached over the management bridge;
+- ``legacy-hosts``: one host per system with a ``source``, at the source's address, holding the
+  system's data and a web app answering the system's ``health`` URL;
+- ``openstack``: the yinchuan, zhongwei and backup regions.
+
+Credentials the estate names (``credentials.<name>.file``) are written by the lab, mode 0600, so the
+same estate drives the lab with nxgov's normal commands. Secrets are generated once and kept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import socket
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from nxgov.errors import LabError
+from nxgov.estate.model import Device, Estate
+from nxgov.lab.frr import MGMT_FIRST, MGMT_NET, Extranet, default_topology
+from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec
+from nxgov.lab.ledger import Ledger, process_alive
+from nxgov.lab.netns import ComponentStatus
+from nxgov.lab.netsim.process import NetsimProcess
+from nxgov.lab.netsim.spec import DeviceSpec, SimSpec, write_spec
+from nxgov.lab.openstack import OpenStackLab
+from nxgov.lab.sshd import ensure_key
+
+Progress = Callable[[str], None]
+PARTS: tuple[str, ...] = ("netsim", "extranet", "legacy-hosts", "openstack")
+SIMULATED = ("huawei_vrp", "h3c_comware")
+LEGACY_DATA_FILES = 50
+
+
+def require_root(action: str) -> None:
+    if os.geteuid() != 0:
+        raise LabError(
+            f"'nxgov lab {action}' needs root",
+            "the lab creates network namespaces, veth links and mounts, runs FRR and sshd inside them and "
+            "starts MariaDB and RabbitMQ: run it as root (e.g. sudo nxgov lab up)",
+        )
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credentials file the lab writes where the estate points (never printed)."""
+
+    path: Path
+    content: dict[str, str]
+
+
+class Lab:
+    """The lab in ``lab_dir``, shaped by ``estate`` (needed for ``up``; status and down use the ledger)."""
+
+    def __init__(self, lab_dir: Path, estate: Estate | None = None) -> None:
+        self.lab_dir = lab_dir
+        self.estate = estate
+        self.ledger = Ledger(lab_dir)
+
+    # -- the parts ----------------------------------------------------------------------------------
+    def _extranet(self) -> Extranet:
+        return Extranet(self.lab_dir)
+
+    def _hosts(self) -> LegacyHosts:
+        return LegacyHosts(self.lab_dir)
+
+    def _openstack(self) -> OpenStackLab:
+        return OpenStackLab(self.lab_dir)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def plan(self, parts: Iterable[str] = PARTS) -> list[str]:
+        """What ``up`` would bring up, one line per item (for --dry-run)."""
+        estate = self._need_estate()
+        wanted = set(parts)
+        lines: list[str] = []
+        if "netsim" in wanted:
+            lines += [f"netsim: {d.platform} {d.name} on {d.host}:{d.port}" for d in _simulated(estate)]
+        if "extranet" in wanted:
+            lines += [f"extranet: FRR router for {d.name} (site {d.site}) at {d.host}" for d in _frr(estate)]
+        if "legacy-hosts" in wanted:
+            lines += [f"legacy-hosts: {s.code} at {s.source.host}" for s in estate.systems if s.source]
+        if "openstack" in wanted:
+            lines += [f"openstack: region {name} ({node.cloud})" for name, node in estate.clouds.items()]
+        return lines
+
+    def up(self, parts: Iterable[str] = PARTS, progress: Progress = lambda _m: None) -> list[ComponentStatus]:
+        """Bring the chosen parts up; parts already running are reported, not redone."""
+        require_root("up")
+        estate = self._need_estate()
+        wanted = [p for p in PARTS if p in set(parts)]
+        creds = self._credentials(estate)
+        for cred in creds.values():
+            _write_secret_file(cred.path, cred.content)
+        reports: list[ComponentStatus] = []
+        for part in wanted:
+            progress(f"{part}: starting")
+            if part == "netsim":
+                reports.append(self._up_netsim(estate, creds))
+            elif part == "extranet":
+                reports += self._up_extranet(estate, progress)
+            elif part == "legacy-hosts":
+                reports += self._up_hosts(estate, creds, progress)
+            else:
+                self._openstack().up(progress)
+                reports += self._openstack_status()
+        for report in reports:
+            if report.detail.startswith("already running"):
+                progress(f"{report.component} {report.name}: already running")
+        return reports
+
+    def status(self) -> list[ComponentStatus]:
+        out = [self._netsim_status()]
+        out += self._extranet().status()
+        out += self._hosts().status()
+        return out + self._openstack_status()
+
+    def _openstack_status(self) -> list[ComponentStatus]:
+        return [ComponentStatus("openstack", f"{s.region}/{s.name}", "running" if s.healthy else "degraded", s.detail)
+                for s in self._openstack().status()]
+
+    def down(self) -> list[str]:
+        """Remove everything the ledger records, newest part first; works after a partial or failed up."""
+        require_root("down")
+        removed = self._openstack().down()
+        removed += self._hosts().down()
+        removed += self._extranet().down()
+        removed += [f"{e.kind} {e.name}" for e in self.ledger.release()]
+        return removed
+
+    def env(self) -> dict[str, str]:
+        """Variables pointing nxgov and OpenStack tools at the lab."""
+        from nxgov.paths import project_root
+
+        return {**self._openstack().env(), "NXGOV_ESTATE": str(project_root() / "inventories" / "lab"),
+                "NXGOV_LAB_DIR": str(self.lab_dir)}
+
+    # -- netsim -------------------------------------------------------------------------------------
+    def _up_netsim(self, estate: Estate, creds: dict[str, Credential]) -> ComponentStatus:
+        devices = _simulated(estate)
+        spec = SimSpec(tuple(
+            DeviceSpec(name=d.name, platform=d.platform, port=d.port, host=d.host,  # type: ignore[arg-type]
+                       username=creds[d.credentials].content["username"],
+                       password=creds[d.credentials].content["password"])
+            for d in devices))
+        base = self.lab_dir / "netsim"
+        spec_path = base / "spec.json"
+        previous = spec_path.read_bytes() if spec_path.exists() else None
+        write_spec(spec_path, spec)
+        running = [e for e in self.ledger.entries("netsim") if e.pid and process_alive(e.pid, e.start_time)]
+        if running and previous == spec_path.read_bytes():
+            return ComponentStatus("netsim", "netsim", "running", f"already running; pid {running[0].pid}")
+        self.ledger.release("netsim")
+        for device in devices:
+            _check_port_free(device.host, device.port, f"simulated device {device.name}")
+        handle = NetsimProcess.start(spec_path, base / "state", self.lab_dir / "logs" / "netsim.log",
+                                     ledger=self.ledger)
+        return ComponentStatus("netsim", "netsim", "running", f"pid {handle.pid}, {len(devices)} devices")
+
+    def _netsim_status(self) -> ComponentStatus:
+        entries = self.ledger.entries("netsim")
+        alive = [e for e in entries if e.pid and process_alive(e.pid, e.start_time)]
+        if not entries:
+            return ComponentStatus("netsim", "netsim", "stopped", "not started")
+        if not alive:
+            return ComponentStatus("netsim", "netsim", "stopped", f"process gone (log {self.lab_dir}/logs/netsim.log)")
+        return ComponentStatus("netsim", "netsim", "running", f"pid {alive[0].pid}")
+
+    # -- extranet -----------------------------------------------------------------------------------
+    def _up_extranet(self, estate: Estate, progress: Progress) -> list[ComponentStatus]:
+        devices = _frr(estate)
+        if not devices or estate.extranet is None:
+            return []
+        sites = {s.code: s for s in estate.extranet.sites}
+        topology = default_topology([sites[d.site] for d in devices], [p.name for p in estate.extranet.planes])
+        for device in devices:
+            served = str(MGMT_NET[MGMT_FIRST + topology.names().index(f"r{device.site}")])
+            if served != device.host:
+                raise LabError(f"lab estate device {device.name} has host {device.host}, but the lab serves its "
+                               f"router at {served}", f"set host: '{served}' in the lab estate")
+        return self._extranet().up(topology, progress)
+
+    # -- legacy hosts -------------------------------------------------------------------------------
+    def _up_hosts(self, estate: Estate, creds: dict[str, Credential], progress: Progress) -> list[ComponentStatus]:
+        specs = []
+        for system in estate.systems:
+            if system.source is None:
+                continue
+            key = creds.get(system.source.credentials or "")
+            public = Path(key.content["ssh_key"] + ".pub").read_text().strip() if key and "ssh_key" in key.content \
+                else ""
+            port = urlsplit(system.source.health).port if system.source.health else None
+            specs.append(LegacyHostSpec(name=system.code[:20], address6=system.source.host, address4=None,
+                                        system_code=system.code, user=system.source.user, authorized_key=public,
+                                        data_files=LEGACY_DATA_FILES, service_port=port or 8080))
+        return self._hosts().up(specs, progress) if specs else []
+
+    # -- credentials --------------------------------------------------------------------------------
+    def _credentials(self, estate: Estate) -> dict[str, Credential]:
+        """The credentials files the estate names, with secrets generated once (kept across ups)."""
+        out: dict[str, Credential] = {}
+        users = _users_of(estate)
+        for name, ref in estate.credentials.items():
+            if ref.file is None or name not in users:
+                continue
+            path = Path(ref.file)
+            existing = _read_secret_file(path)
+            platforms, user = users[name]
+            if platforms == {"frr"}:
+                content = {"username": "root", "ssh_key": str(self._extranet().key_file)}
+            elif "legacy" in platforms:
+                key = path.with_suffix(".key")
+                ensure_key(key, f"nxgov-lab-{name}")
+                content = {"username": user or "ops", "ssh_key": str(key)}
+            else:
+                content = {"username": existing.get("username", "nxlab"),
+                           "password": existing.get("password") or secrets.token_urlsafe(18)}
+            out[name] = Credential(path, content)
+        return out
+
+    def _need_estate(self) -> Estate:
+        if self.estate is None:
+            raise LabError("the lab needs an estate to know what to build", "pass --estate inventories/lab")
+        return self.estate
+
+
+def _simulated(estate: Estate) -> list[Device]:
+    ext = estate.extranet
+    return [d for d in (ext.devices if ext else []) if d.platform in SIMULATED and _is_loopback(d.host)]
+
+
+def _frr(estate: Estate) -> list[Device]:
+    ext = estate.extranet
+    return [d for d in (ext.devices if ext else []) if d.platform == "frr"]
+
+
+def _users_of(estate: Estate) -> dict[str, tuple[set[str], str | None]]:
+    """For each credentials entry: which kinds of lab peer use it, and the login the estate names."""
+    users: dict[str, tuple[set[str], str | None]] = {}
+    for device in [*_simulated(estate), *_frr(estate)]:
+        users.setdefault(device.credentials, (set(), None))[0].add(device.platform)
+    for system in estate.systems:
+        if system.source and system.source.credentials:
+            users.setdefault(system.source.credentials, (set(), system.source.user))[0].add("legacy")
+    for name, (kinds, _) in users.items():
+        if len(kinds) > 1 and ("legacy" in kinds or "frr" in kinds):
+            raise LabError(f"credentials entry {name!r} is used by different kinds of lab peer ({', '.join(kinds)})",
+                           "give FRR routers, simulated devices and legacy hosts their own credentials entries")
+    return users
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _check_port_free(host: str, port: int, what: str) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            holder = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True,
+                                    check=False).stdout.strip()
+            raise LabError(f"port {host}:{port} for {what} is already in use" + (f": {holder}" if holder else ""),
+                           "stop what holds it, or change the device's port in the lab estate") from None
+
+
+def _read_secret_file(path: Path) -> dict[str, str]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_secret_file(path: Path, content: dict[str, str]) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        yaml.safe_dump(content, handle)
+    os.replace(tmp, path)
