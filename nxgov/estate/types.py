@@ -53,7 +53,7 @@ def _host(value: Any) -> str:
             (ipaddress.IPv6Address if ":" in text else ipaddress.IPv4Address)(text)
             return text
         except ValueError:
-            raise fail(f"{text!r} is not a valid IP address", "e.g. 2001:db8:6400::21 or 192.0.2.10") from None
+            raise fail(f"{text!r} is not a valid IP address", "e.g. 2001:db8:6400::21 or 198.51.100.10") from None
     if not _HOSTNAME.match(text):
         raise fail(f"{text!r} is neither an IP address nor a host name", "e.g. 2001:db8:6400::21 or ce1.nx.gov.cn")
     return text

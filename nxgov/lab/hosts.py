@@ -59,9 +59,9 @@ PREFIXLEN4 = 25
 @dataclass(frozen=True)
 class LegacyHostSpec:
     """One legacy host. Addresses are bare: ``address6`` in 2001:db8::/32 (its /64's ::1 is the root namespace's
-    side), ``address4`` in 192.0.2.0/24 or 198.51.100.0/24 (its /25's first address is the root side).
-    On this machine 192.0.2.0/24 is the real uplink and the OpenStack lab holds 198.51.100.1: use
-    198.51.100.128/25 (e.g. 198.51.100.139). ``authorized_key`` is an OpenSSH public key line."""
+    side), ``address4`` in 198.51.100.128/25 (its first address is the root side; the OpenStack lab holds
+    198.51.100.1 and tenant subnets below .128), e.g. 198.51.100.139. ``authorized_key`` is an OpenSSH public key
+    line."""
 
     name: str
     address6: str

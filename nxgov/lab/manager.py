@@ -115,7 +115,7 @@ class Lab:
                 reports += self._up_hosts(estate, creds, progress)
             else:
                 self._openstack().up(progress)
-                reports += self._openstack_status()
+                reports += self._openstack().status()
         for report in reports:
             if report.detail.startswith("already running"):
                 progress(f"{report.component} {report.name}: already running")
@@ -125,11 +125,7 @@ class Lab:
         out = [self._netsim_status()]
         out += self._extranet().status()
         out += self._hosts().status()
-        return out + self._openstack_status()
-
-    def _openstack_status(self) -> list[ComponentStatus]:
-        return [ComponentStatus("openstack", f"{s.region}/{s.name}", "running" if s.healthy else "degraded", s.detail)
-                for s in self._openstack().status()]
+        return out + self._openstack().status()
 
     def down(self) -> list[str]:
         """Remove everything the ledger records, newest part first; works after a partial or failed up."""

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from nxgov.errors import LabError
+from nxgov.lab.apt import ensure_packages
 from nxgov.lab.ledger import Entry, Ledger, process_alive, remove
 
 PREFIX = "nxl-"
 IFNAMSIZ = 15
 DOC_RANGES = (
     ipaddress.ip_network("2001:db8::/32"),
-    ipaddress.ip_network("192.0.2.0/24"),
     ipaddress.ip_network("198.51.100.0/24"),
 )
 Progress = Callable[[str], None]
@@ -45,17 +45,9 @@ class ComponentStatus:
 
 
 def ensure_package(package: str, binary: Path) -> None:
-    """Install Debian ``package`` with apt-get unless ``binary`` is already there."""
-    if binary.exists():
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True, text=True, env=env,
-                          check=False)
-    if done.returncode != 0 or not binary.exists():
-        raise LabError(
-            f"the lab needs the Debian package {package} and cannot install it: {done.stderr.strip()[-300:]}",
-            f"install it by hand: apt-get update && apt-get install -y {package}",
-        )
+    """Install Debian ``package`` unless ``binary`` is already there."""
+    if not binary.exists():
+        ensure_packages([package])
 
 
 def run(argv: Sequence[str], netns: str | None = None, timeout: float = 30.0) -> str:
@@ -75,7 +67,9 @@ def run(argv: Sequence[str], netns: str | None = None, timeout: float = 30.0) ->
 
 
 def documentation_address(text: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
-    """Parse ``address[/len]`` and refuse anything outside 2001:db8::/32, 192.0.2.0/24, 198.51.100.0/24."""
+    """Parse ``address[/len]`` and refuse anything outside 2001:db8::/32 and 198.51.100.0/24.
+
+    192.0.2.0/24 is left out on purpose: the test machines here use it for their own uplink."""
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError as exc:
@@ -83,7 +77,7 @@ def documentation_address(text: str) -> ipaddress.IPv4Interface | ipaddress.IPv6
     if not any(iface.ip in r and iface.network.prefixlen >= r.prefixlen for r in DOC_RANGES):
         raise LabError(
             f"lab address {text} is outside the documentation ranges",
-            "lab addresses must come from 2001:db8::/32, 192.0.2.0/24 or 198.51.100.0/24",
+            "lab addresses must come from 2001:db8::/32 or 198.51.100.0/24",
         )
     return iface
 
@@ -164,7 +158,7 @@ def _check_root_free(network: ipaddress.IPv4Network | ipaddress.IPv6Network, dev
             if text != "default" and network.overlaps(ipaddress.ip_network(text, strict=False)):
                 raise LabError(
                     f"lab subnet {network} overlaps this machine's route {text} on {route.get('dev')}",
-                    "choose lab addresses from another documentation range (2001:db8::/32, 192.0.2.0/24, "
+                    "choose lab addresses from another documentation range (2001:db8::/32, "
                     "198.51.100.0/24) that this machine does not use",
                 )
 
