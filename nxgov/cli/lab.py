@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nxgov.cli.audit_trail import record
+from nxgov.cli.audit_trail import record, record_failure
 from nxgov.cli.context import settings
 from nxgov.cli.output import console, emit_json, err_console
 from nxgov.errors import InputError
@@ -76,7 +76,7 @@ def up(ctx: typer.Context, lab_dir: LabDir = None,
 
             states = lab.up(parts, progress)
     except Exception as exc:
-        record(ctx, "lab up", str(lab.lab_dir), "failed", {"parts": parts, "error": str(exc)})
+        record_failure(ctx, "lab up", str(lab.lab_dir), exc, {"parts": parts})
         raise
     elapsed = time.monotonic() - start
     record(ctx, "lab up", str(lab.lab_dir), "changed", {"parts": parts, "seconds": round(elapsed, 1)})

@@ -14,6 +14,18 @@ import pytest
 from nxgov.lab.ledger import Entry, process_alive
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the namespace lab needs root")
+# These tests build their own routers and hosts under the lab's fixed names (nxl-mgmt, nxl-hosts, ...).
+# With the operator's lab (or the session lab) already up they would collide with it, and they must never
+# take it down: then they are skipped. In CI they run first, before the session lab is requested.
+lab_names_free = pytest.mark.skipif(
+    any(Path(f"/sys/class/net/{name}").exists() for name in ("nxl-mgmt", "nxl-hosts")),
+    reason="the lab's extranet or legacy hosts are up (nxgov lab down to run these)",
+)
+
+
+def own_lab(test: Callable[..., None]) -> Callable[..., None]:
+    """For tests that build their own namespace lab: root, and the lab's fixed names free."""
+    return needs_root(lab_names_free(test))
 
 
 def make_lab_dir() -> Path:

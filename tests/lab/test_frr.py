@@ -15,7 +15,7 @@ from nxgov.errors import LabError
 from nxgov.lab.frr import Extranet, LinkSpec, RouterSpec, Topology, default_topology, render_config
 from nxgov.lab.ledger import Ledger
 from nxgov.lab.netns import namespaces
-from tests.lab.conftest_netns import leftovers, make_lab_dir, needs_root, wait_until
+from tests.lab.conftest_netns import leftovers, make_lab_dir, own_lab, wait_until
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _plane_veths(net: Extranet, router: str, plane: str) -> set[str]:
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_failed_up_is_reported_and_down_removes_only_the_partial_lab() -> None:
     lab = make_lab_dir()
     net = Extranet(lab)
@@ -112,7 +112,7 @@ def test_failed_up_is_reported_and_down_removes_only_the_partial_lab() -> None:
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_bgp_established_on_both_planes(extranet: Extranet) -> None:
     took = wait_until(extranet.established, 10, "every BGP session Established")
     peers = extranet.bgp_summary(CITY)["peers"]
@@ -122,7 +122,7 @@ def test_bgp_established_on_both_planes(extranet: Extranet) -> None:
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_up_again_reports_and_duplicates_nothing(extranet: Extranet) -> None:
     before = extranet.ledger.entries("extranet")
     again = extranet.up(extranet.topology())
@@ -131,7 +131,7 @@ def test_up_again_reports_and_duplicates_nothing(extranet: Extranet) -> None:
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_county_prefix_reaches_region_over_both_planes_and_survives_plane_a_failure(extranet: Extranet) -> None:
     county = extranet.topology().router(COUNTY).site_prefix6
     assert county is not None
@@ -155,7 +155,7 @@ def test_county_prefix_reaches_region_over_both_planes_and_survives_plane_a_fail
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_netmiko_cisco_ios_drives_vtysh_and_write_memory_saves(extranet: Extranet) -> None:
     from netmiko import ConnectHandler
 
@@ -177,7 +177,7 @@ def test_netmiko_cisco_ios_drives_vtysh_and_write_memory_saves(extranet: Extrane
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_down_leaves_nothing(extranet: Extranet) -> None:
     ledger = Ledger(extranet.lab_dir)
     entries = ledger.entries("extranet")

@@ -17,7 +17,7 @@ from nxgov.lab import sshd
 from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec, data_file_content, data_file_name
 from nxgov.lab.ledger import Ledger
 from nxgov.lab.netns import namespaces
-from tests.lab.conftest_netns import leftovers, make_lab_dir, needs_root
+from tests.lab.conftest_netns import leftovers, make_lab_dir, own_lab
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDGn2WUSnw9nvWaj1bP2hKL8Hoy1cjzX9Vw1fX3Y7p3K test"
 
@@ -76,7 +76,7 @@ def _run(client: paramiko.SSHClient, command: str) -> str:
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_ssh_with_strict_host_keys_sees_own_hostname_and_only_own_processes(lab: tuple[LegacyHosts, Path,
                                                                                          list[LegacyHostSpec]]) -> None:
     hosts, key, specs = lab
@@ -95,7 +95,7 @@ def test_ssh_with_strict_host_keys_sees_own_hostname_and_only_own_processes(lab:
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_a_host_key_not_in_known_hosts_is_refused(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
     _, key, specs = lab
     client = paramiko.SSHClient()
@@ -107,7 +107,7 @@ def test_a_host_key_not_in_known_hosts_is_refused(lab: tuple[LegacyHosts, Path, 
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_pkill_inside_a_host_cannot_reach_the_machine(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
     hosts, key, specs = lab
     outside = subprocess.Popen(["sleep", "60"])
@@ -125,7 +125,7 @@ def test_pkill_inside_a_host_cannot_reach_the_machine(lab: tuple[LegacyHosts, Pa
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_web_app_answers_health_and_serves_data_from_the_root_namespace(
         lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
     _, _, specs = lab
@@ -138,7 +138,7 @@ def test_web_app_answers_health_and_serves_data_from_the_root_namespace(
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_up_again_reports_running_hosts_and_duplicates_nothing(
         lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
     hosts, _, specs = lab
@@ -152,7 +152,7 @@ def test_up_again_reports_running_hosts_and_duplicates_nothing(
 
 
 @pytest.mark.lab
-@needs_root
+@own_lab
 def test_down_leaves_nothing(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
     hosts, _, specs = lab
     entries = Ledger(hosts.lab_dir).entries("legacy-hosts")

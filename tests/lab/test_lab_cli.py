@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -27,7 +28,7 @@ LAB_ESTATE = ROOT / "inventories" / "lab"
 def _nxgov(*args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-c", "from nxgov.cli.main import run; run()", *args]
     if user:
-        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *argv]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
 
@@ -104,13 +105,16 @@ def test_legacy_hosts_reachable_with_their_data_and_healthy_service(lab_session:
             client.close()
 
 
-def test_not_root_is_refused_with_the_reason(tmp_path: Path) -> None:
-    tmp_path.chmod(0o755)
-    result = _nxgov("--audit-log", str(tmp_path / "audit.jsonl"), "-e", str(LAB_ESTATE), "lab", "up",
-                    "--lab-dir", str(tmp_path / "lab"), user="nobody")
+def test_not_root_is_refused_with_the_reason() -> None:
+    with tempfile.TemporaryDirectory(prefix="nxl-noroot-") as tmp:
+        Path(tmp).chmod(0o777)
+        result = _nxgov("--audit-log", f"{tmp}/audit.jsonl", "-e", str(LAB_ESTATE), "lab", "up",
+                        "--lab-dir", f"{tmp}/lab", user="65534")
+        audited = [json.loads(line) for line in Path(f"{tmp}/audit.jsonl").read_text().splitlines()]
     assert result.returncode == 1
     assert "needs root" in result.stderr and "network namespaces" in result.stderr
     assert "Traceback" not in result.stderr
+    assert audited[-1]["command"] == "lab up" and audited[-1]["result"] == "failed"
 
 
 def test_port_in_use_is_named(tmp_path: Path) -> None:
