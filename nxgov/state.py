@@ -57,6 +57,50 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "extranet numbering plan (IPv6 blocks, private ASNs, link ports)",
+        """
+        CREATE TABLE numbering (
+            estate TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('site', 'link', 'loopback', 'asn', 'port')),
+            key TEXT NOT NULL,
+            pool TEXT NOT NULL,
+            slot INTEGER NOT NULL CHECK (slot >= 0),
+            value TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('active', 'reserved')),
+            description TEXT NOT NULL,
+            allocated TEXT NOT NULL,
+            PRIMARY KEY (estate, kind, key),
+            UNIQUE (estate, pool, slot)
+        );
+        """,
+    ),
+    Migration(
+        3,
+        "device configuration archive and devices needing attention",
+        """
+        CREATE TABLE config_versions (
+            device TEXT NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            taken TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            path TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            PRIMARY KEY (device, version)
+        );
+        CREATE TABLE device_attention (
+            id INTEGER PRIMARY KEY,
+            device TEXT NOT NULL,
+            noted TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            last_applied TEXT,
+            detail TEXT NOT NULL,
+            resolved TEXT
+        );
+        CREATE INDEX device_attention_open ON device_attention (device) WHERE resolved IS NULL;
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

@@ -1,0 +1,1 @@
+"""The e-government extranet: address plan, intent, rendering, and the devices themselves."""

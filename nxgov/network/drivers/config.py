@@ -1,0 +1,214 @@
+"""Hierarchical configuration text: parse it into views, and work out what a merge must send.
+
+VRP and Comware print ``#`` between sections and indent a view's lines by one space per level; FRR
+prints ``!`` between sections and closes views with ``exit``/``exit-address-family``. Either way a
+line belongs to the nearest less-indented line above it (a section separator at column 0 starts
+again at the top), so one parser serves all three; a :class:`Syntax` says which lines are noise and
+how a platform negates a line and leaves a view.
+
+Lines are compared by a key that ignores spacing and the spelling of IPv6 addresses (``2001:db8::1``
+equals ``2001:DB8:0::1``), so a candidate in lower case still matches what the device displays.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """What a platform's configuration text looks like."""
+
+    separator: str
+    """The section separator (``#`` or ``!``): skipped, and resets nesting at column 0."""
+    noise: re.Pattern[str]
+    """Other lines that are not configuration (``return``, ``exit``, banners)."""
+    negation: str
+    """The word that removes a line: ``undo`` or ``no``."""
+    leave: str
+    """The command that leaves a view for its parent: ``quit`` or ``exit``."""
+    keep_blocks: re.Pattern[str]
+    """Views that cannot be removed whole (physical interfaces): roll back their lines instead."""
+
+
+@dataclass
+class Node:
+    """A configuration line and, when it opens a view, the lines inside it."""
+
+    text: str
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return line_key(self.text)
+
+    def child(self, key: str) -> Node | None:
+        return next((node for node in self.children if node.key == key), None)
+
+
+def parse(text: str, syntax: Syntax) -> list[Node]:
+    """The top-level nodes of ``text`` (lines in order, each with its view's lines)."""
+    root = Node("")
+    stack: list[tuple[int, Node]] = [(-1, root)]
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        stripped = line.lstrip()
+        if not stripped:
+            continue
+        indent = len(line) - len(stripped)
+        if stripped == syntax.separator or stripped.startswith(syntax.separator + " "):
+            if indent == 0:
+                del stack[1:]
+            continue
+        if syntax.noise.match(stripped):
+            continue
+        while len(stack) > 1 and stack[-1][0] >= indent:
+            stack.pop()
+        node = Node(" ".join(stripped.split()))
+        stack[-1][1].children.append(node)
+        stack.append((indent, node))
+    return root.children
+
+
+def line_key(text: str) -> str:
+    """How lines are compared: single spaces, IPv6 addresses in one spelling."""
+    return " ".join(_address_key(token) for token in text.split())
+
+
+def missing(running: list[Node], candidate: list[Node], syntax: Syntax) -> list[Node]:
+    """The part of ``candidate`` that ``running`` lacks, as a tree (views kept only to hold lines).
+
+    A candidate line ``undo X`` / ``no X`` is missing while the view still has ``X`` (or ``X ...``).
+    """
+    out: list[Node] = []
+    for node in candidate:
+        have = _find(running, node.key)
+        if _negates(node, syntax):
+            if _negated_present(running, node, syntax):
+                out.append(Node(node.text))
+            continue
+        if have is None:
+            out.append(node)
+            continue
+        below = missing(have.children, node.children, syntax)
+        if below:
+            out.append(Node(node.text, below))
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line to type, and the view it is typed in ("" for the top level), for messages."""
+
+    line: str
+    view: str
+
+
+def commands(tree: list[Node], syntax: Syntax, view: str = "") -> list[Step]:
+    """The lines to type, in order, to add ``tree``: each view entered, filled, then left."""
+    out: list[Step] = []
+    for node in tree:
+        out.append(Step(node.text, view))
+        if node.children:
+            inner = f"{view} > {node.text}" if view else node.text
+            out.extend(commands(node.children, syntax, inner))
+            out.append(Step(syntax.leave, inner))
+    return out
+
+
+def undo_commands(before: list[Node], after: list[Node], syntax: Syntax) -> list[str]:
+    """Lines that remove from ``after`` what ``before`` lacks, last first (views removed whole if allowed)."""
+    out: list[str] = []
+    for node in reversed(after):
+        had = _find(before, node.key)
+        if had is None and not (node.children and syntax.keep_blocks.match(node.text)):
+            out.append(negate(node.text, syntax))
+            continue
+        inner = undo_commands(had.children if had else [], node.children, syntax)
+        if inner:
+            out.extend([node.text, *inner, syntax.leave])
+    return out
+
+
+def negate(line: str, syntax: Syntax) -> str:
+    """``undo X`` for ``X``, and ``X`` for ``undo X``."""
+    prefix = syntax.negation + " "
+    return line[len(prefix):] if line.startswith(prefix) else prefix + line
+
+
+def differences(a: list[Node], b: list[Node]) -> list[str]:
+    """Lines (as ``view > line``) in one tree but not the other, order ignored; empty when equal."""
+    left, right = set(_paths(a)), set(_paths(b))
+    return sorted(left ^ right)
+
+
+def render(tree: list[Node], syntax: Syntax) -> list[str]:
+    """The tree as the device prints it: separators between sections, one space per level."""
+    out: list[str] = []
+    for node in tree:
+        out.append(syntax.separator)
+        out.extend(_indented(node, 0))
+    return out
+
+
+def merged(running: list[Node], add: list[Node]) -> list[Node]:
+    """``running`` with the ``add`` tree merged in (new lines at the end of their view)."""
+    out = [Node(node.text, list(node.children)) for node in running]
+    for node in add:
+        have = _find(out, node.key)
+        if have is None:
+            out.append(node)
+        else:
+            have.children = merged(have.children, node.children)
+    return out
+
+
+def unified_diff(before: list[str], after: list[str], name: str, context: int = 3) -> str:
+    """An operator's unified diff of two renderings (empty when equal)."""
+    lines = difflib.unified_diff(before, after, f"{name} (running)", f"{name} (candidate merged)",
+                                 n=context, lineterm="")
+    return "\n".join(lines)
+
+
+def _indented(node: Node, depth: int) -> Iterator[str]:
+    yield " " * depth + node.text
+    for child in node.children:
+        yield from _indented(child, depth + 1)
+
+
+def _paths(tree: list[Node], prefix: str = "") -> Iterable[str]:
+    for node in tree:
+        path = f"{prefix}{node.key}"
+        yield path
+        yield from _paths(node.children, path + " > ")
+
+
+def _find(nodes: list[Node], key: str) -> Node | None:
+    return next((node for node in nodes if node.key == key), None)
+
+
+def _negates(node: Node, syntax: Syntax) -> bool:
+    return not node.children and node.text.startswith(syntax.negation + " ")
+
+
+def _negated_present(running: list[Node], node: Node, syntax: Syntax) -> bool:
+    target = line_key(negate(node.text, syntax))
+    return any(have.key == target or have.key.startswith(target + " ") for have in running)
+
+
+_ADDRESS = re.compile(r"^(?P<address>[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?P<length>/\d{1,3})?$")
+
+
+def _address_key(token: str) -> str:
+    match = _ADDRESS.match(token)
+    if match is None:
+        return token
+    try:
+        address = ipaddress.IPv6Address(match["address"])
+    except ValueError:
+        return token
+    return address.compressed + (match["length"] or "")

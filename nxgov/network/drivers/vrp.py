@@ -1,0 +1,64 @@
+"""Huawei VRP: netmiko ``huawei`` without its 2 s wait per configuration-mode check.
+
+Stock netmiko 4.8 ``HuaweiSSH.check_config_mode`` drops the prompt pattern it is given and reads until
+2 s of silence instead, several times per configuration session; its session preparation also sleeps
+blindly. :class:`FastHuaweiSSH` reads up to the prompt instead, which works the same on real routers
+(the prompt ends in ``>`` in the user view and ``]`` in every configuration view).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from netmiko.base_connection import BaseConnection
+from netmiko.huawei.huawei import HuaweiSSH
+
+from nxgov.network.drivers import config
+from nxgov.network.drivers.base import ConfigKind, Driver
+
+VRP_PROMPT = r"(?:^|\n)[<\[][^\r\n<>\[\]]+[>\]]\s*$"
+"""``<HUAWEI>``, ``[HUAWEI-GigabitEthernet0/0/1]``, ``[~HUAWEI]``: at the very end of the output."""
+LOGICAL_INTERFACES = r"(?!LoopBack|Vlanif|Vlan-interface|Eth-Trunk|Route-Aggregation|Tunnel|NULL)"
+
+
+class FastHuaweiSSH(HuaweiSSH):
+    """netmiko ``huawei`` whose check_config_mode reads up to the prompt instead of waiting for silence."""
+
+    def check_config_mode(self, check_string: str = "]", pattern: str = r"[>\]]", force_regex: bool = False) -> bool:
+        return BaseConnection.check_config_mode(self, check_string=check_string, pattern=pattern)
+
+    def _try_session_preparation(self, force_data: bool = False) -> None:
+        """No blind RETURN and 0.1 s sleep first: the login handler has already read up to the prompt."""
+        super()._try_session_preparation(force_data=False)
+
+    def session_preparation(self) -> None:
+        """As netmiko's, with the 0.3 s sleep and buffer clearing replaced by reading up to the prompt."""
+        self.ansi_escape_codes = True
+        self.set_base_prompt()
+        self.disable_paging(command="screen-length 0 temporary")
+        self.read_until_pattern(pattern=r"[>\]]\s*$")
+
+
+class VrpDriver(Driver):
+    platform: ClassVar[str] = "huawei_vrp"
+    connection_class: ClassVar[type[BaseConnection]] = FastHuaweiSSH
+    syntax: ClassVar[config.Syntax] = config.Syntax(
+        separator="#",
+        noise=re.compile(r"^(?:return|!.*)$"),
+        negation="undo",
+        leave="quit",
+        keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"),
+    )
+    show_commands: ClassVar[dict[ConfigKind, str]] = {
+        "running": "display current-configuration",
+        "saved": "display saved-configuration",
+    }
+    error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*Error:")
+    prompt: ClassVar[str] = VRP_PROMPT
+
+    config_commands: ClassVar[tuple[str, str]] = ("system-view", "return")
+    config_prompt: ClassVar[re.Pattern[str]] = re.compile(r"\]$")
+
+    def save_command(self) -> str:
+        return "save"

@@ -1,0 +1,128 @@
+"""Push candidate configurations to many devices at once, NAPALM-style merge, Nornir-style runner.
+
+For each device: open a session (logged to ``<session dir>/<device>.log`` with secrets removed),
+merge the candidate, and, unless it is a dry run, commit the difference (every line checked, saved,
+rolled back on any error). Devices run concurrently on at most ``workers`` threads; a device that
+fails never stops the others. Every device gets one audit record with its diff summary. A device left
+half-configured (its session dropped and it could not be reached to roll back, or a rollback that did
+not restore it) is recorded in the state store as needing attention; a later successful push clears
+that record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nxgov.audit import AuditLog
+from nxgov.errors import InputError
+from nxgov.network import attention
+from nxgov.network.drivers import SessionOptions, Target, driver
+from nxgov.network.drivers.errors import RollbackError, SessionDroppedError
+from nxgov.runner import AuditHook, Hook, Outcome, RunResult, Status, TargetResult, run
+from nxgov.state import StateStore
+
+AUDIT_COMMANDS_MAX = 200
+"""At most this many pushed lines go into a device's audit record (the session log has them all)."""
+
+
+@dataclass(frozen=True)
+class DeviceChange:
+    """What a push did (or, dry, would do) to one device: the ``data`` of its :class:`TargetResult`."""
+
+    commands: tuple[str, ...]
+    diff: str
+    unconfirmed: tuple[str, ...] = ()
+    session_log: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The audit record's details: how many lines, the lines themselves (capped), the session log."""
+        lines = list(self.commands)
+        summary: dict[str, Any] = {"lines": len(lines), "commands": lines[:AUDIT_COMMANDS_MAX]}
+        if len(lines) > AUDIT_COMMANDS_MAX:
+            summary["commands_truncated"] = True
+        if self.unconfirmed:
+            summary["unconfirmed"] = list(self.unconfirmed)
+        if self.session_log:
+            summary["session_log"] = self.session_log
+        return summary
+
+
+def push(
+    targets: Sequence[Target],
+    candidates: Mapping[str, str],
+    options: SessionOptions,
+    *,
+    dry_run: bool = False,
+    workers: int = 20,
+    audit: AuditLog | None = None,
+    state: Path | None = None,
+    hooks: Sequence[Hook] = (),
+) -> RunResult[Target]:
+    """Merge ``candidates[name]`` (device display format) into every target; see the module docstring.
+
+    Raises InputError before touching any device when a target has no candidate.
+    """
+    lacking = [target.name for target in targets if target.name not in candidates]
+    if lacking:
+        raise InputError(f"no candidate configuration for {', '.join(lacking)}",
+                         "render the devices' configurations first (nxgov net render)")
+
+    def task(target: Target) -> Outcome:
+        session = driver(target, options)
+        log = str(session.session_log_path) if session.session_log_path else None
+        with session:
+            session.load_merge_candidate(candidates[target.name])
+            diff = session.compare_config()
+            if dry_run or not diff:
+                return Outcome(bool(diff), DeviceChange(diff.commands, diff.text, session_log=log))
+            try:
+                result = session.commit_config()
+            except (SessionDroppedError, RollbackError) as error:
+                _note(state, target.name, error)
+                raise
+            return Outcome(True, DeviceChange(result.commands, diff.text, result.unconfirmed, log))
+
+    secrets = sorted({secret for target in targets for secret in target.credentials.secrets})
+    audit_hooks: list[Hook] = [_PushAudit(audit, dry_run, secrets)] if audit is not None else []
+    result = run(task, targets, name="push", key=lambda target: target.name, workers=workers,
+                 hooks=[*audit_hooks, *hooks])
+    if state is not None and not dry_run:
+        _clear_attention(state, [r.name for r in result.results if r.status in (Status.ok, Status.changed)])
+    return result
+
+
+def _note(state: Path | None, device: str, error: SessionDroppedError | RollbackError) -> None:
+    if state is None:
+        return
+    if isinstance(error, SessionDroppedError):
+        if not error.rolled_back:
+            attention.note(state, device, "net push", error.last_applied, error.message)
+    else:
+        attention.note(state, device, "net push", None, error.message)
+
+
+def _clear_attention(state: Path, devices: list[str]) -> None:
+    """A device pushed successfully holds the whole candidate again: its open records are resolved."""
+    with StateStore.open(state) as store:
+        pending = {item.device for item in attention.open_items(store)}
+        for device in sorted(pending.intersection(devices)):
+            attention.resolve(store, device)
+
+
+class _PushAudit(AuditHook):
+    """The runner's audit hook, with each device's diff summary in its record and secrets redacted."""
+
+    def __init__(self, audit_log: AuditLog, dry_run: bool, secrets: list[str]) -> None:
+        super().__init__(audit_log, "net push", dry_run=dry_run)
+        self.secrets = secrets
+
+    def target_finished(self, name: str, result: TargetResult[Any]) -> None:
+        details: dict[str, Any] = {"task": name, "status": result.status.value, "duration_s": result.duration_s}
+        if result.error is not None:
+            details["error"] = result.error
+        if isinstance(result.data, DeviceChange):
+            details.update(result.data.summary())
+        self.audit_log.append(self.command, result.name, self._result(result), details, secrets=self.secrets)
