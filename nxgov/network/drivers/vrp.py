@@ -40,25 +40,28 @@ class FastHuaweiSSH(HuaweiSSH):
         self.read_until_pattern(pattern=r"[>\]]\s*$")
 
 
-class VrpDriver(Driver):
-    platform: ClassVar[str] = "huawei_vrp"
-    connection_class: ClassVar[type[BaseConnection]] = FastHuaweiSSH
-    syntax: ClassVar[config.Syntax] = config.Syntax(
-        separator="#",
-        noise=re.compile(r"^(?:return|!.*)$"),
-        negation="undo",
-        leave="quit",
-        keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"),
-    )
+class SystemViewDriver(Driver):
+    """What Huawei VRP and H3C Comware share: ``system-view``, ``#``-separated blocks, ``undo``, ``quit``."""
+
     show_commands: ClassVar[dict[ConfigKind, str]] = {
         "running": "display current-configuration",
         "saved": "display saved-configuration",
     }
-    error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*Error:")
     prompt: ClassVar[str] = VRP_PROMPT
-
     config_commands: ClassVar[tuple[str, str]] = ("system-view", "return")
     config_prompt: ClassVar[re.Pattern[str]] = re.compile(r"\]$")
+
+    @staticmethod
+    def system_view_syntax(noise: str) -> config.Syntax:
+        return config.Syntax(separator="#", noise=re.compile(noise), negation="undo", leave="quit",
+                             keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"))
+
+
+class VrpDriver(SystemViewDriver):
+    platform: ClassVar[str] = "huawei_vrp"
+    connection_class: ClassVar[type[BaseConnection]] = FastHuaweiSSH
+    syntax: ClassVar[config.Syntax] = SystemViewDriver.system_view_syntax(r"^(?:return|!.*)$")
+    error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*Error:")
 
     def save_command(self) -> str:
         return "save"
