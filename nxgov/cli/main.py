@@ -13,6 +13,8 @@ from nxgov import __version__
 from nxgov.cli import audit as audit_cmd
 from nxgov.cli import estate as estate_cmd
 from nxgov.cli import lab as lab_cmd
+from nxgov.cli import net as net_cmd
+from nxgov.cli import net_devices
 from nxgov.cli.context import CURRENT, OutputFormat, Settings
 from nxgov.cli.output import emit_json, error_document, print_error
 from nxgov.errors import ExitCode, NxgovError
@@ -29,6 +31,8 @@ app = typer.Typer(
 app.add_typer(estate_cmd.app, name="estate")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(lab_cmd.app, name="lab")
+net_devices.register(net_cmd.app)
+app.add_typer(net_cmd.app, name="net")
 
 
 def _version(value: bool) -> None:

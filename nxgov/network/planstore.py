@@ -1,0 +1,65 @@
+"""The numbering plan in the state store (table ``numbering``, migration 2), one estate at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import cast
+
+from nxgov.errors import InputError
+from nxgov.estate.model import Estate
+from nxgov.network.ipv6layout import Kind, State
+from nxgov.network.ipv6plan import Allocation, PlanOutcome, compute_plan
+from nxgov.state import StateStore
+
+
+def load_allocations(store: StateStore, estate: str) -> list[Allocation]:
+    """Every allocation stored for ``estate`` (active and reserved)."""
+    rows = store.connection.execute(
+        "SELECT kind, key, pool, slot, value, state, description FROM numbering WHERE estate = ? ORDER BY rowid",
+        (estate,),
+    ).fetchall()
+    return [Allocation(cast(Kind, k), key, pool, int(slot), value, cast(State, state), description)
+            for k, key, pool, slot, value, state, description in rows]
+
+
+def save_outcome(store: StateStore, outcome: PlanOutcome) -> None:
+    """Write what a plan run changed, in one transaction (released rows go first: their slots may be reused)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with store.transaction() as connection:
+        connection.executemany("DELETE FROM numbering WHERE estate = ? AND kind = ? AND key = ?",
+                               [(outcome.estate, a.kind, a.key) for a in outcome.released])
+        connection.executemany(
+            "INSERT INTO numbering (estate, kind, key, pool, slot, value, state, description, allocated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(outcome.estate, a.kind, a.key, a.pool, a.slot, a.value, a.state, a.description, now)
+             for a in outcome.new],
+        )
+        connection.executemany(
+            "UPDATE numbering SET state = ?, description = ? WHERE estate = ? AND kind = ? AND key = ?",
+            [(a.state, a.description, outcome.estate, a.kind, a.key)
+             for a in (*outcome.restored, *outcome.reserved, *outcome.renamed)],
+        )
+
+
+def plan_ipv6(store: StateStore, estate: Estate, dry_run: bool = False, release: Collection[str] = ()) -> PlanOutcome:
+    """Plan against what ``store`` holds; write the changes unless ``dry_run``."""
+    outcome = compute_plan(estate, load_allocations(store, estate.estate), release)
+    if outcome.changed and not dry_run:
+        save_outcome(store, outcome)
+    return outcome
+
+
+def stored_plan(store: StateStore, estate: Estate) -> PlanOutcome:
+    """The stored plan, which must already number everything the estate holds (for show, export, render)."""
+    stored = load_allocations(store, estate.estate)
+    if not stored:
+        raise InputError(f"no IPv6 plan is stored for estate {estate.estate} in {store.path}",
+                         "run 'nxgov net ipv6 plan' first")
+    outcome = compute_plan(estate, stored)
+    if outcome.new:
+        first = outcome.new[0]
+        raise InputError(f"the stored IPv6 plan is out of date: {len(outcome.new)} allocations are missing "
+                         f"(first: {first.kind} {first.key})",
+                         "run 'nxgov net ipv6 plan' to allocate them (--dry-run shows what it would do)")
+    return outcome
