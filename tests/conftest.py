@@ -37,3 +37,48 @@ def nxgov(tmp_path: Path):  # type: ignore[no-untyped-def]
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def _nxgov_root(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", "from nxgov.cli.main import run; run()", *args],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
+
+
+@pytest.fixture(scope="session")
+def openstack_lab():  # type: ignore[no-untyped-def]
+    """The lab's OpenStack regions, up for the whole session (``nxgov lab up --only openstack``).
+
+    At the end of the session the whole lab is taken down with ``nxgov lab down`` and nothing it recorded
+    may remain, unless the lab was already running when the session started (then it is left as found).
+    Tests that build their own routers and hosts (tests/lab/test_frr.py, test_hosts.py) need the extranet
+    part down; the full lab (``lab_session``) is requested only after them (pytest runs files in name order).
+    """
+    from nxgov.lab.ledger import Ledger
+    from nxgov.lab.openstack import OpenStackLab, default_lab_dir
+    from tests.lab.conftest_netns import leftovers
+
+    if os.geteuid() != 0:
+        pytest.skip("the rehearsal lab needs root")
+    lab = OpenStackLab(default_lab_dir())
+    was_running = lab.is_running() or Path("/sys/class/net/nxl-mgmt").exists()
+    up = _nxgov_root("-e", str(ROOT / "inventories" / "lab"), "-o", "json", "lab", "up", "--only", "openstack")
+    sys.stderr.write(up.stderr)
+    assert up.returncode == 0, f"nxgov lab up --only openstack failed:\n{up.stderr}"
+    yield lab
+    if was_running:
+        return
+    recorded = Ledger(lab.lab_dir).entries()
+    down = _nxgov_root("lab", "down")
+    assert down.returncode == 0, down.stderr
+    assert not leftovers(recorded), f"the lab left things behind: {leftovers(recorded)}"
+    assert Ledger(lab.lab_dir).entries() == []
+
+
+@pytest.fixture(scope="session")
+def lab_session(openstack_lab) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The whole lab of inventories/lab (``nxgov lab up``): its JSON report. Taken down with openstack_lab."""
+    up = _nxgov_root("-e", str(ROOT / "inventories" / "lab"), "-o", "json", "lab", "up")
+    sys.stderr.write(up.stderr)
+    assert up.returncode == 0, f"nxgov lab up failed:\n{up.stderr}"
+    return {"lab_dir": openstack_lab.lab_dir, "components": json.loads(up.stdout)["components"]}

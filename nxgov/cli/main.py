@@ -11,6 +11,7 @@ import typer
 
 from nxgov import __version__
 from nxgov.cli import audit as audit_cmd
+from nxgov.cli import cloud as cloud_cmd
 from nxgov.cli import estate as estate_cmd
 from nxgov.cli import lab as lab_cmd
 from nxgov.cli import net as net_cmd
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(estate_cmd.app, name="estate")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(cloud_cmd.app, name="cloud")
 app.add_typer(lab_cmd.app, name="lab")
 net_devices.register(net_cmd.app)
 app.add_typer(net_cmd.app, name="net")

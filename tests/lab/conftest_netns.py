@@ -17,15 +17,22 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the namespace lab nee
 # These tests build their own routers and hosts under the lab's fixed names (nxl-mgmt, nxl-hosts, ...).
 # With the operator's lab (or the session lab) already up they would collide with it, and they must never
 # take it down: then they are skipped. In CI they run first, before the session lab is requested.
-lab_names_free = pytest.mark.skipif(
-    any(Path(f"/sys/class/net/{name}").exists() for name in ("nxl-mgmt", "nxl-hosts")),
-    reason="the lab's extranet or legacy hosts are up (nxgov lab down to run these)",
-)
+
+
+def _names_free(*links: str) -> pytest.MarkDecorator:
+    up = [name for name in links if Path(f"/sys/class/net/{name}").exists()]
+    return pytest.mark.skipif(bool(up), reason=f"the lab's {', '.join(up)} is up (nxgov lab down to run these)")
 
 
 def own_lab(test: Callable[..., None]) -> Callable[..., None]:
     """For tests that build their own namespace lab: root, and the lab's fixed names free."""
-    return needs_root(lab_names_free(test))
+    return needs_root(_names_free("nxl-mgmt", "nxl-hosts")(test))
+
+
+def own_extranet(test: Callable[..., None]) -> Callable[..., None]:
+    """For tests that build their own routers: root, and the extranet's names free (the bridge goes first
+    and last, so it stands for every router namespace)."""
+    return needs_root(_names_free("nxl-mgmt")(test))
 
 
 def make_lab_dir() -> Path:

@@ -1,4 +1,6 @@
-"""The lab's dual-plane FRR extranet: topology, BGP on both planes, plane failover, vtysh over SSH, teardown."""
+"""The lab's dual-plane FRR extranet: cabled from nxgov's intent, BGP on both planes (routers started with the
+rendered configuration), plane failover, vtysh over SSH, teardown. The bare routers that ``nxgov net push``
+configures are proved in tests/network/test_frr_e2e.py."""
 
 from __future__ import annotations
 
@@ -7,60 +9,85 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from nxgov.errors import LabError
-from nxgov.lab.frr import Extranet, LinkSpec, RouterSpec, Topology, default_topology, render_config
+from nxgov.lab.frr import BEYOND, MGMT_NET, Extranet, PortSpec, RouterSpec, Topology, bare_config, cabled
 from nxgov.lab.ledger import Ledger
 from nxgov.lab.netns import namespaces
-from tests.lab.conftest_netns import leftovers, make_lab_dir, own_lab, wait_until
+from nxgov.network.intent import build_intents
+from nxgov.network.ipv6plan import compute_plan
+from nxgov.network.render import render
+from tests.lab.conftest_netns import leftovers, make_lab_dir, own_extranet, wait_until
+from tests.network.estates import sample
+
+REGION, CITY, COUNTY = "frr-640000", "frr-640100", "frr-640104"
 
 
-@dataclass(frozen=True)
-class Site:
-    code: str
-    parent: str | None
+def _lab_estate_topology(configured: bool = False) -> Topology:
+    """The lab estate's FRR routers cabled from a fresh plan, bare or (``configured``) starting with the
+    configuration nxgov renders for each."""
+    estate = sample("lab")
+    assert estate.extranet is not None
+    devices = [d for d in estate.extranet.devices if d.platform == "frr"]
+    intents = build_intents(compute_plan(estate), [d.name for d in devices])
+    topology = cabled(intents, {d.name: d.host for d in devices})
+    if not configured:
+        return topology
+    configs = {i.name: render(i) for i in intents}
+    return Topology(tuple(replace(r, config=configs[r.name]) for r in topology.routers))
 
 
-SITES = [Site("640104", "640100"), Site("640000", None), Site("640100", "640000")]  # county, region, city
-REGION, CITY, COUNTY = "r640000", "r640100", "r640104"
+def test_routers_are_cabled_port_for_port_as_the_intent_says() -> None:
+    topology = _lab_estate_topology()
+    assert topology.names() == [REGION, CITY, COUNTY]  # parents first
+    intents = {i.name: i for i in build_intents(compute_plan(sample("lab")), topology.names())}
+    for router in topology.routers:
+        assert [(p.name, p.plane, p.peer) for p in router.ports] == [
+            (f"eth{i.port}", i.plane, i.peer) for i in intents[router.name].interfaces]
+        assert ipaddress.ip_address(router.host) in MGMT_NET and router.config is None
+    cables = {(c.plane, c.a[0], c.b[0]) for c in topology.cables()}
+    assert cables == {("A", REGION, CITY), ("B", REGION, CITY), ("A", CITY, COUNTY), ("B", CITY, COUNTY)}
+    # the simulated VRP and Comware devices have no data plane: the region's ports to them lead nowhere
+    assert {(r.name, p.peer, p.plane) for r, p in topology.stubs()} == {
+        (REGION, "vrp-640100-a", "A"), (REGION, "cmw-640100-b", "B")}
+    topology.validate()
 
 
-def test_default_topology_is_dual_homed_in_the_documentation_range() -> None:
-    topo = default_topology(SITES)
-    assert topo.names() == [REGION, CITY, COUNTY]  # parents first
-    assert len({r.asn for r in topo.routers}) == 3
-    assert [(k.plane, k.a_router, k.b_router) for k in topo.links] == [
-        ("A", REGION, CITY), ("B", REGION, CITY), ("A", CITY, COUNTY), ("B", CITY, COUNTY)]
-    doc = ipaddress.ip_network("2001:db8::/32")
-    for text in [*(k.prefix6 for k in topo.links), *(r.loopback6 for r in topo.routers),
-                 *(r.site_prefix6 or "" for r in topo.routers)]:
-        assert ipaddress.ip_network(text).subnet_of(doc)  # type: ignore[arg-type]
-    assert all(len(topo.veth(i, 1)) <= 15 for i in range(len(topo.links)))
-    topo.validate()
+def test_bare_config_names_the_router_and_routes_nothing() -> None:
+    router = _lab_estate_topology().router(COUNTY)
+    assert bare_config(router) == f"hostname {COUNTY}\nservice integrated-vtysh-config\n!\n"
 
 
-def test_default_topology_rejects_unknown_parent_and_cycles() -> None:
-    with pytest.raises(LabError, match="not among"):
-        default_topology([Site("640100", "649999")])
-    with pytest.raises(LabError, match="cycle"):
-        default_topology([Site("640100", "640200"), Site("640200", "640100")])
+def test_topology_round_trips_through_json() -> None:
+    topology = _lab_estate_topology(configured=True)
+    assert Topology.from_json(topology.to_json()) == topology
 
 
-def test_topology_outside_documentation_range_is_refused() -> None:
-    bad = Topology((RouterSpec("r1", "640000", None, 65001, "10.0.0.1"),), ())
-    with pytest.raises(LabError, match="documentation"):
-        bad.validate()
+@pytest.mark.parametrize(("routers", "message"), [
+    ((RouterSpec("r1", "640000", "2001:db8:6400::1", ()),), "outside the lab's management network"),
+    ((RouterSpec("r1", "640000", str(MGMT_NET[1]), ()),), "outside the lab's management network"),
+    ((RouterSpec("r1", "640000", "2001:db8:ffff:1::20", ()), RouterSpec("r2", "640100", "2001:db8:ffff:1::20", ())),
+     "share a management address"),
+    ((RouterSpec("r1", "640000", "2001:db8:ffff:1::20", (PortSpec("a-very-long-port0", "A", "x"),)),),
+     "unusable or repeated interface names"),
+    ((RouterSpec("r1", "640000", "2001:db8:ffff:1::20", (PortSpec("eth0", "A", "r2"),)),
+      RouterSpec("r2", "640100", "2001:db8:ffff:1::21", ())), "has 0 ports back to it"),
+])
+def test_topologies_the_lab_cannot_build_are_refused(routers: tuple[RouterSpec, ...], message: str) -> None:
+    with pytest.raises(LabError, match=message):
+        Topology(routers).validate()
 
 
-def test_config_has_ebgp_on_both_planes_with_fast_timers() -> None:
-    topo = default_topology(SITES)
-    conf = render_config(topo.router(CITY), topo, bfd=True)
-    assert conf.count("remote-as 4200000000") == 2 and conf.count("remote-as 4200000002") == 2
-    assert conf.count("timers 1 3") == 4 and conf.count("bfd profile lab") == 4
-    assert "network 2001:db8:1001::/48" in conf and "network 2001:db8:ff00::2/128" in conf
+def test_a_topology_file_from_an_older_lab_is_named(tmp_path: Path) -> None:
+    net = Extranet(tmp_path)
+    net.dir.mkdir()
+    (net.dir / "topology.json").write_text('{"routers": [{"name": "r640000", "asn": 1}], "links": []}')
+    with pytest.raises(LabError, match="not a topology this nxgov reads"):
+        net.topology()
 
 
 # -- the running lab -------------------------------------------------------------------------------
@@ -71,8 +98,9 @@ def extranet() -> Iterator[Extranet]:
     net = Extranet(lab)
     try:
         started = time.monotonic()
-        net.up(default_topology(SITES), print)
-        print(f"extranet up and converged in {time.monotonic() - started:.1f} s")
+        net.up(_lab_estate_topology(configured=True), print)
+        took = net.wait_converged()
+        print(f"extranet up in {time.monotonic() - started:.1f} s, BGP converged {took:.1f} s after")
         yield net
     finally:
         net.down()
@@ -84,18 +112,17 @@ def _prefix_ifaces(net: Extranet, router: str, prefix: str) -> set[str]:
     return {h["interfaceName"] for r in routes if r.get("selected") for h in r["nexthops"] if h.get("active")}
 
 
-def _plane_veths(net: Extranet, router: str, plane: str) -> set[str]:
-    return {veth for link, _, veth in net.topology().neighbors(router) if link.plane == plane}
+def _ports_towards(net: Extranet, router: str, peer: str, *planes: str) -> set[str]:
+    return {p.name for p in net.topology().router(router).ports if p.peer == peer and p.plane in planes}
 
 
 @pytest.mark.lab
-@own_lab
+@own_extranet
 def test_failed_up_is_reported_and_down_removes_only_the_partial_lab() -> None:
     lab = make_lab_dir()
     net = Extranet(lab)
-    topo = Topology((RouterSpec("rx1", "640000", None, 4200000000, "2001:db8:ff00::1"),
-                     RouterSpec("rx2", "640100", None, 4200000001, "2001:db8:ff00::2")),
-                    (LinkSpec("A", "rx1", "rx2", "2001:db8:fa00:1::/64"),))
+    topo = Topology((RouterSpec("rx1", "640000", "2001:db8:ffff:1::20", (PortSpec("eth0", "A", "rx2"),)),
+                     RouterSpec("rx2", "640100", "2001:db8:ffff:1::21", (PortSpec("eth0", "A", "rx1"),))))
     subprocess.run(["ip", "netns", "add", "nxl-rx2"], check=True)  # someone else's namespace is in the way
     try:
         with pytest.raises(LabError, match="nxl-rx2 already exists"):
@@ -112,7 +139,7 @@ def test_failed_up_is_reported_and_down_removes_only_the_partial_lab() -> None:
 
 
 @pytest.mark.lab
-@own_lab
+@own_extranet
 def test_bgp_established_on_both_planes(extranet: Extranet) -> None:
     took = wait_until(extranet.established, 10, "every BGP session Established")
     peers = extranet.bgp_summary(CITY)["peers"]
@@ -122,7 +149,7 @@ def test_bgp_established_on_both_planes(extranet: Extranet) -> None:
 
 
 @pytest.mark.lab
-@own_lab
+@own_extranet
 def test_up_again_reports_and_duplicates_nothing(extranet: Extranet) -> None:
     before = extranet.ledger.entries("extranet")
     again = extranet.up(extranet.topology())
@@ -131,20 +158,19 @@ def test_up_again_reports_and_duplicates_nothing(extranet: Extranet) -> None:
 
 
 @pytest.mark.lab
-@own_lab
+@own_extranet
 def test_county_prefix_reaches_region_over_both_planes_and_survives_plane_a_failure(extranet: Extranet) -> None:
-    county = extranet.topology().router(COUNTY).site_prefix6
-    assert county is not None
-    both = _plane_veths(extranet, REGION, "A") | _plane_veths(extranet, REGION, "B")
+    county = compute_plan(sample("lab")).plan().site_prefix("640104")
+    both, plane_b = _ports_towards(extranet, REGION, CITY, "A", "B"), _ports_towards(extranet, REGION, CITY, "B")
     wait_until(lambda: _prefix_ifaces(extranet, REGION, county) == both, 10, "county prefix via both planes")
     try:
         started = time.monotonic()
         extranet.set_plane("A", up=False)
         switched = time.monotonic() - started
-        failover = wait_until(lambda: _prefix_ifaces(extranet, REGION, county) == _plane_veths(extranet, REGION, "B"),
-                              5, "county prefix via plane B only")
+        failover = wait_until(lambda: _prefix_ifaces(extranet, REGION, county) == plane_b, 5,
+                              "county prefix via plane B only")
         for _ in range(10):  # and it stays there
-            assert _prefix_ifaces(extranet, REGION, county) == _plane_veths(extranet, REGION, "B")
+            assert _prefix_ifaces(extranet, REGION, county) == plane_b
             time.sleep(0.1)
         print(f"plane A down (set_plane {switched:.2f} s) -> county prefix via B only {failover:.2f} s later")
     finally:
@@ -155,7 +181,7 @@ def test_county_prefix_reaches_region_over_both_planes_and_survives_plane_a_fail
 
 
 @pytest.mark.lab
-@own_lab
+@own_extranet
 def test_netmiko_cisco_ios_drives_vtysh_and_write_memory_saves(extranet: Extranet) -> None:
     from netmiko import ConnectHandler
 
@@ -166,22 +192,23 @@ def test_netmiko_cisco_ios_drives_vtysh_and_write_memory_saves(extranet: Extrane
     try:
         assert conn.find_prompt() == f"{COUNTY}#"
         running = conn.send_command("show running-config")
-        assert "router bgp 4200000002" in running and f"hostname {COUNTY}" in running
-        conn.send_config_set(["ipv6 route 2001:db8:1002:42::/64 blackhole"])
+        asn = compute_plan(sample("lab")).plan().asn("640104")
+        assert f"router bgp {asn}" in running and f"hostname {COUNTY}" in running
+        conn.send_config_set(["ipv6 route 2001:db8:6420:42::/64 blackhole"])
         saved = conn.save_config()
         assert "[OK]" in saved
     finally:
         conn.disconnect()
-    assert "ipv6 route 2001:db8:1002:42::/64 blackhole" in (extranet.dir / COUNTY / "frr.conf").read_text()
-    assert "2001:db8:1002:42::/64" in extranet.routes(COUNTY)
+    assert "ipv6 route 2001:db8:6420:42::/64 blackhole" in (extranet.dir / COUNTY / "frr.conf").read_text()
+    assert "2001:db8:6420:42::/64" in extranet.routes(COUNTY)
 
 
 @pytest.mark.lab
-@own_lab
+@own_extranet
 def test_down_leaves_nothing(extranet: Extranet) -> None:
     ledger = Ledger(extranet.lab_dir)
     entries = ledger.entries("extranet")
-    assert {e.kind for e in entries} == {"netns", "link", "process"}
+    assert {e.kind for e in entries} == {"netns", "link", "process"} and BEYOND in {e.name for e in entries}
     started = time.monotonic()
     gone = extranet.down()
     print(f"extranet down in {time.monotonic() - started:.1f} s")

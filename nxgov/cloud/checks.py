@@ -1,0 +1,95 @@
+"""Preflight: what can be known to fail before anything is changed.
+
+Errors (the plan is refused, exit 2): a flavor or image a node does not have, named with the
+department, system, node and the names the node does offer; a quota set below what the department's
+servers that stay will use (Nova refuses it).
+Warnings (shown with the plan): a department whose servers on a node need more than its quota there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from nxgov.cloud.actual import NodeFacts
+from nxgov.cloud.plan import Change
+from nxgov.cloud.resources import Resource
+from nxgov.errors import InputError
+
+
+def unknown_names(desired: list[Resource], facts: dict[str, NodeFacts]) -> list[str]:
+    """One message per (node, flavor or image) a server asks for and the node does not have."""
+    problems: dict[tuple[str, str, str], str] = {}
+    for r in desired:
+        if r.kind != "server" or r.node not in facts:
+            continue
+        node = facts[r.node]
+        for what, offered in (("flavor", node.flavors), ("image", node.images)):
+            name = r.attrs[what]
+            if name not in offered and (r.node, what, name) not in problems:
+                problems[(r.node, what, name)] = (
+                    f"system {r.system} (department {r.department}) asks for {what} {name!r}, which node {r.node} "
+                    f"does not have; fix the estate (servers[].{what}) or add it to the node. "
+                    f"Node {r.node} offers: {', '.join(sorted(offered)) or 'none'}")
+    return list(problems.values())
+
+
+def raise_unknown(desired: list[Resource], facts: dict[str, NodeFacts]) -> None:
+    problems = unknown_names(desired, facts)
+    if problems:
+        raise InputError(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} before any change: "
+                         + "; ".join(problems), "nothing was changed")
+
+
+def quota_warnings(desired: list[Resource], facts: dict[str, NodeFacts]) -> list[str]:
+    """Departments whose declared servers and volumes on a node need more than their quota there."""
+    need: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    quotas: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for r in desired:
+        where = (r.department, r.node)
+        if r.kind == "server":
+            vcpus, ram, _ = facts[r.node].flavors.get(r.attrs["flavor"], (0, 0, 0))
+            need[where]["cores"] += vcpus
+            need[where]["ram"] += ram
+            need[where]["instances"] += 1
+        elif r.kind == "volume":
+            need[where]["gigabytes"] += int(r.attrs["size"])
+            need[where]["volumes"] += 1
+        elif r.kind in ("quota_compute", "quota_volume"):
+            quotas[where].update(r.attrs)
+    warnings = []
+    for (dept, node), wanted in sorted(need.items()):
+        for field, amount in sorted(wanted.items()):
+            limit = quotas[(dept, node)].get(field)
+            if limit is not None and limit >= 0 and amount > limit:
+                warnings.append(f"department {dept} on node {node}: its servers need {field} {amount} but its quota "
+                                f"is {limit}; creating them will fail: raise quotas.{_estate_field(field)} or move "
+                                "servers to the other node")
+    return warnings
+
+
+def quotas_below_usage(changes: list[Change], actual: list[Resource], facts: dict[str, NodeFacts]) -> list[str]:
+    """Quota changes below what the servers that survive the plan's deletions already use."""
+    leaving = {c.actual.key for c in changes if c.action in ("delete", "replace") and c.actual is not None}
+    used: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in actual:
+        if r.kind == "server" and r.key not in leaving:
+            vcpus, ram, _ = facts[r.node].flavors.get(r.attrs["flavor"], (0, 0, 0))
+            used[(r.department, r.node)]["cores"] += vcpus
+            used[(r.department, r.node)]["ram"] += ram
+            used[(r.department, r.node)]["instances"] += 1
+    problems = []
+    for c in changes:
+        if c.desired is None or c.desired.kind != "quota_compute":
+            continue
+        r = c.desired
+        for field, limit in r.attrs.items():
+            in_use = used[(r.department, r.node)].get(field, 0)
+            if 0 <= limit < in_use:
+                problems.append(f"department {r.department} on node {r.node}: quota {field} {limit} is below what "
+                                f"its servers use now ({in_use}); node {r.node} cannot grant it: raise "
+                                f"quotas.{_estate_field(field)}, or remove servers first (--prune)")
+    return problems
+
+
+def _estate_field(field: str) -> str:
+    return {"ram": "ram_gb", "gigabytes": "volumes_gb"}.get(field, field)

@@ -1,0 +1,151 @@
+"""Connections to the cloud nodes, one per node, built from the node's clouds.yaml entry.
+
+Each node's connection goes through :mod:`nxgov.cloud.transport` (retries, timeouts, call counting).
+Servers, volumes and server groups can only be created by a token scoped to the department's
+project, so :meth:`NodeClient.scoped` opens (and caches) a connection scoped to a project with the
+same credentials; nxgov's own user gets the member role there (a planned role assignment).
+
+Errors a node can raise while connecting are turned into operator messages naming the node, the
+clouds.yaml entry and the fix (:func:`explain`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nxgov.cloud.transport import CallStats, RetryPolicy, install
+from nxgov.errors import InputError, NxgovError, OperationError
+
+if TYPE_CHECKING:
+    from nxgov.estate.model import CloudNode
+
+
+@dataclass
+class NodeClient:
+    """One cloud node: its admin connection, project-scoped connections, and the API calls they made."""
+
+    node: str
+    entry: str
+    region: str | None
+    config_files: list[str]
+    policy: RetryPolicy
+    stats: CallStats = field(default_factory=CallStats)
+    _admin: Any = None
+    _scoped: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def conn(self) -> Any:
+        """The admin ``openstack.connection.Connection`` (authenticated on first use; typed Any because its
+        service proxies are chosen at run time)."""
+        with self._lock:
+            if self._admin is None:
+                self._admin = self._connect(None)
+            return self._admin
+
+    def scoped(self, project: str) -> Any:
+        """A connection scoped to the project named ``project`` (domain Default)."""
+        with self._lock:
+            if project not in self._scoped:
+                self._scoped[project] = self._connect(project)
+            return self._scoped[project]
+
+    @property
+    def auth_url(self) -> str:
+        return str(self._region_config(None).config.get("auth", {}).get("auth_url", ""))
+
+    @property
+    def username(self) -> str:
+        return str(self._region_config(None).config.get("auth", {}).get("username", ""))
+
+    def _region_config(self, project: str | None) -> Any:
+        from openstack import config as occ
+        from openstack import exceptions as os_exc
+
+        loader = occ.OpenStackConfig(config_files=self.config_files, load_envvars=False)
+        extra: dict[str, Any] = {} if project is None else {"project_name": project, "project_id": None,
+                                                             "project_domain_name": "Default"}
+        try:
+            return loader.get_one(cloud=self.entry, region_name=self.region, **extra)
+        except os_exc.ConfigException as error:
+            where = ", ".join(dict.fromkeys(self.config_files)) or "the default clouds.yaml locations"
+            raise InputError(f"node {self.node}: clouds.yaml entry {self.entry!r} not found in {where} ({error})",
+                             f"add an entry {self.entry!r} to clouds.yaml, point OS_CLIENT_CONFIG_FILE at the "
+                             f"right file, or fix clouds.{self.node}.cloud in the estate") from error
+
+    def _connect(self, project: str | None) -> Any:
+        from openstack.connection import Connection
+
+        conn = Connection(config=self._region_config(project))
+        install(conn.session.session, self.policy, self.stats)
+        try:
+            conn.authorize()
+        except Exception as error:
+            raise explain(error, self.node, self.entry, project) from error
+        return conn
+
+
+def node_clients(nodes: dict[str, CloudNode], estate_dir: Path, policy: RetryPolicy | None = None,
+                 ) -> dict[str, NodeClient]:
+    """A (not yet connected) client per node. A node's ``clouds_yaml`` is relative to the estate."""
+    chosen = policy or RetryPolicy()
+    clients = {}
+    for name, node in nodes.items():
+        files: list[str] = []
+        if node.clouds_yaml:
+            files.append(str((estate_dir / node.clouds_yaml).resolve()))
+        elif os.environ.get("OS_CLIENT_CONFIG_FILE"):
+            files.append(os.environ["OS_CLIENT_CONFIG_FILE"])
+        else:
+            from openstack.config.loader import CONFIG_FILES
+
+            files.extend(CONFIG_FILES)
+        clients[name] = NodeClient(name, node.cloud, node.region, files, chosen)
+    return clients
+
+
+def explain(error: Exception, node: str, entry: str, project: str | None = None) -> NxgovError:
+    """An operator message for an error raised while talking to a node."""
+    if isinstance(error, NxgovError):
+        return error
+    from keystoneauth1 import exceptions as ks_exc
+    from openstack import exceptions as os_exc
+
+    scope = f" (project {project})" if project else ""
+    if isinstance(error, ks_exc.Unauthorized) or getattr(error, "http_status", None) == 401 \
+            or "(HTTP 401)" in str(error):
+        return OperationError(f"node {node}: Keystone refused the credentials of clouds.yaml entry {entry!r}{scope}",
+                              "check username, password and project in clouds.yaml (or secure.yaml) for this entry"
+                              + (f"; and that nxgov's user has a role on project {project}" if project else ""))
+    if isinstance(error, ks_exc.ConnectFailure | ks_exc.ConnectTimeout | ks_exc.DiscoveryFailure) or any(
+            marker in str(error) for marker in ("Connection refused", "Unable to establish connection")):
+        return OperationError(f"node {node} is unreachable (clouds.yaml entry {entry!r}): {_first_line(error)}",
+                              "check the node's auth_url and endpoints, and the network path to them; "
+                              "nothing was changed on this node")
+    if isinstance(error, os_exc.HttpException) and error.status_code is not None:
+        detail = (error.details or "").strip() or _first_line(error)
+        return OperationError(f"node {node}: HTTP {error.status_code} from {error.url!s}: {detail}",
+                              _HTTP_HINTS.get(error.status_code, "apply again; nxgov converges from where it stopped"))
+    if isinstance(error, ks_exc.EndpointNotFound | os_exc.EndpointNotFound):
+        return OperationError(f"node {node}: a service endpoint is missing from the catalog ({_first_line(error)})",
+                              f"check region_name of clouds.yaml entry {entry!r} against the node's region")
+    return OperationError(f"node {node}: {type(error).__name__}: {_first_line(error)}",
+                          "re-run the command; nxgov converges from wherever it stopped")
+
+
+_HTTP_HINTS = {
+    400: "the node refused the request as invalid: check the estate's values for this resource",
+    403: "nxgov's user lacks a role for this: check its roles on the node",
+    404: "it is gone: run plan again to see the current state",
+    409: "the resource is busy or in use: apply again once it has settled",
+    413: "a quota the node cannot grant: raise the department's quota, or ask for capacity on this node",
+}
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,40 @@
+"""Read the nodes, build the desired state, check it, and compute the plan: the one entry point of ``plan``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nxgov.cloud import actual as actual_state
+from nxgov.cloud import checks, desired
+from nxgov.cloud.actual import Actual
+from nxgov.cloud.connect import NodeClient
+from nxgov.cloud.plan import Plan, diff, now
+from nxgov.errors import InputError
+from nxgov.estate.model import Estate
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    actual: Actual
+
+
+def managed_nodes(estate: Estate) -> list[str]:
+    """The nodes nxgov provisions: the primary nodes (systems run there; the backup node holds copies)."""
+    return estate.primary_nodes()
+
+
+def make_plan(estate: Estate, clients: dict[str, NodeClient], *, prune: bool = False) -> Planned:
+    """The plan for ``estate`` against the nodes of ``clients``. Raises InputError for what would surely fail."""
+    actual = actual_state.read(clients, estate.estate, {d.code for d in estate.departments})
+    wanted = desired.build(estate, actual.context)
+    checks.raise_unknown(wanted.resources, actual.facts)
+    can_resize = {node: facts.compute_hosts > 1 for node, facts in actual.facts.items()}
+    changes, unpruned = diff(wanted.resources, actual.resources, prune=prune, can_resize=can_resize)
+    refused = checks.quotas_below_usage(changes, actual.resources, actual.facts)
+    if refused:
+        raise InputError("; ".join(refused), "nothing was changed")
+    warnings = [*wanted.warnings, *checks.quota_warnings(wanted.resources, actual.facts)]
+    plan = Plan(estate=estate.estate, created=now(), fingerprint=actual.fingerprint(), prune=prune,
+                nodes=list(clients), changes=changes, warnings=warnings, unpruned=unpruned)
+    return Planned(plan, actual)
