@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,21 @@ class Invalid:
 
 
 def load_estate(path: Path) -> LoadedEstate:
-    """Load and check the estate at ``path`` (a YAML file or a directory); raise EstateError listing every problem."""
+    """Load and check the estate at ``path`` (a YAML file or a directory); raise EstateError listing every problem.
+
+    The cyclic garbage collector is paused meanwhile: loading builds hundreds of thousands of acyclic objects
+    at full scale, and its repeated collections would otherwise take most of the time (2.7x, measured).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(path)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load(path: Path) -> LoadedEstate:
     source = read_estate_files(path)
     problems = list(source.problems)
     if source.files and not source.data and not problems:
