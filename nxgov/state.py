@@ -101,6 +101,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX device_attention_open ON device_attention (device) WHERE resolved IS NULL;
         """,
     ),
+    Migration(
+        4,
+        "extranet verification: the latest result per site",
+        """
+        CREATE TABLE verify_results (
+            estate TEXT NOT NULL,
+            site TEXT NOT NULL,
+            checked TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('both-up', 'degraded', 'down', 'unknown')),
+            down_planes TEXT NOT NULL CHECK (json_valid(down_planes)),
+            routed TEXT CHECK (routed IS NULL OR json_valid(routed)),
+            detail TEXT NOT NULL CHECK (json_valid(detail)),
+            PRIMARY KEY (estate, site)
+        );
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

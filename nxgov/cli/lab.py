@@ -33,7 +33,7 @@ def _lab(ctx: typer.Context, lab_dir: Path | None, with_estate: bool) -> Lab:
         from nxgov.estate import load_estate
 
         estate = load_estate(settings(ctx).estate).estate
-    return Lab(lab_dir or default_lab_dir(), estate)
+    return Lab(lab_dir or default_lab_dir(), estate, settings(ctx).state)
 
 
 def _parts(value: str | None) -> list[str]:

@@ -1,9 +1,9 @@
 """``nxgov net push | backup | history``: configure the extranet's devices and keep their configurations.
 
-:func:`register` adds the commands to the ``net`` group. Files kept beside the state store (``--state``):
-``known_hosts`` (SSH host keys, trusted on first use, then strict), ``configs/`` (the archive; override
-with ``--archive``) and ``sessions/<time>/<device>.log`` (one session log per device and push, secrets
-removed).
+:func:`register` adds the commands (and ``verify``, from :mod:`nxgov.cli.net_verify`) to the ``net``
+group. Files kept beside the state store (``--state``): ``known_hosts`` (SSH host keys, trusted on first
+use, then strict), ``configs/`` (the archive; override with ``--archive``) and
+``sessions/<time>/<device>.log`` (one session log per device and push, secrets removed).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -35,14 +35,18 @@ WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=200, help="Devi
 ArchiveOpt = Annotated[Path | None, typer.Option(
     "--archive", envvar="NXGOV_ARCHIVE", help="Configuration archive (env NXGOV_ARCHIVE; default: configs/ beside "
                                               "the state store)")]
+R = TypeVar("R")
 _STYLE = {"changed": "yellow", "ok": "green", "failed": "bold red", "skipped": "dim"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``push``, ``backup`` and ``history`` to the ``net`` command group."""
+    """Add ``push``, ``backup``, ``history`` and ``verify`` to the ``net`` command group."""
     app.command()(push)
     app.command()(backup)
     app.command()(history)
+    from nxgov.cli import net_verify
+
+    net_verify.register(app)
 
 
 def push(
@@ -69,8 +73,8 @@ def push(
     if not dry_run:
         _confirm(options, yes, len(targets))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    session = _session_options(options, options.state.parent / "sessions" / stamp)
-    result = _with_progress(options, lambda hooks: push_all(
+    session = session_options(options, options.state.parent / "sessions" / stamp)
+    result = with_progress(options, lambda hooks: push_all(
         targets, texts, session, dry_run=dry_run, workers=workers,
         audit=AuditLog(options.audit_log, operator=options.operator), state=options.state, hooks=hooks))
     _report_push(options, result, dry_run, session.session_logs)
@@ -95,8 +99,8 @@ def backup(
     estate, devices = _select(options, device, site, plane)
     targets = inventory.targets(estate, devices)
     store = _archive(options, archive)
-    result = _with_progress(options, lambda hooks: backup_all(
-        targets, store, _session_options(options, None), workers=workers,
+    result = with_progress(options, lambda hooks: backup_all(
+        targets, store, session_options(options, None), workers=workers,
         audit=AuditLog(options.audit_log, operator=options.operator), hooks=hooks))
     rows: list[dict[str, Any]] = [{"device": r.name, "status": r.status.value, "version": (r.data or {}).get("version"),
              "path": (r.data or {}).get("path"), "error": r.error} for r in result.results]
@@ -191,7 +195,7 @@ def _confirm(options: Settings, yes: bool, count: int) -> None:
         raise typer.Exit(ExitCode.OK)
 
 
-def _session_options(options: Settings, logs: Path | None) -> SessionOptions:
+def session_options(options: Settings, logs: Path | None) -> SessionOptions:
     """Sessions trusting ``known_hosts`` beside the state store; paramiko's own log lines stay off the terminal
     (every failure reaches the operator as an error naming the device)."""
     import logging
@@ -210,7 +214,7 @@ def _archive(options: Settings, directory: Path | None) -> Archive:
     return Archive(directory or options.state.parent / "configs", options.state)
 
 
-def _with_progress(options: Settings, work: Callable[[list[Hook]], RunResult[Target]]) -> RunResult[Target]:
+def with_progress(options: Settings, work: Callable[[list[Hook]], R]) -> R:
     """Run ``work(hooks)`` with a progress bar on stderr (none with --output json)."""
     if options.json:
         return work([])

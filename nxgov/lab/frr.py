@@ -1,11 +1,19 @@
-"""The lab's dual-plane extranet: one FRR router per site, linked to its parent on plane A and on plane B.
+"""The lab's dual-plane extranet: one FRR router per ``frr`` device of the lab estate, cabled as nxgov plans.
 
-Each router is a network namespace ``nxl-<name>`` running zebra, staticd, bgpd, ospf6d and bfdd (as
-user frr, sockets, pid files and config under ``<lab>/extranet/<name>/``) plus an sshd whose
+Each router is a network namespace ``nxl-<device>`` running zebra, staticd, bgpd, ospf6d and bfdd (as
+user frr, sockets, pid files and config under ``<lab>/extranet/<device>/``) plus an sshd whose
 ForceCommand is vtysh, so netmiko's ``cisco_ios`` driver can configure it and ``write memory`` saves
 ``frr.conf``. The root namespace reaches every router's sshd over a management bridge ``nxl-mgmt``
-(2001:db8:ffff:1::1/64; router *i* answers on 2001:db8:ffff:1::10+i). Plane links are veth pairs named
-``nxl<link><plane><end>``. Every address comes from 2001:db8::/32.
+(2001:db8:ffff:1::1/64); each router answers on its estate ``host`` in that /64.
+
+The cabling is nxgov's own (:func:`cabled`): every port of a device's intent becomes an interface of
+the same name (``eth<port>``, as the FRR renderer names it), and the two ends of a link between lab
+routers are the two ends of one veth pair. A port whose peer is not a lab router (a simulated VRP or
+Comware device, which has no data plane) is a veth whose far end waits in the namespace ``nxl-beyond``
+(the kernel here has no dummy interfaces): present and up, leading nowhere. The
+routers start *bare* (hostname only: no address, no BGP), so ``nxgov net push`` configures them from
+the intent exactly as it would configure a real router. A topology may carry a router's initial
+``config`` instead (the lab's own tests start routers already configured).
 """
 
 from __future__ import annotations
@@ -15,15 +23,16 @@ import json
 import os
 import pwd
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from nxgov.errors import LabError
 from nxgov.lab import sshd
 from nxgov.lab.ledger import Entry, Ledger
 from nxgov.lab.netns import (
+    IFNAMSIZ,
     PREFIX,
     ComponentStatus,
     Progress,
@@ -33,7 +42,6 @@ from nxgov.lab.netns import (
     add_veth,
     alive,
     describe,
-    documentation_address,
     ensure_package,
     namespaces,
     run,
@@ -43,59 +51,63 @@ from nxgov.lab.netns import (
     terminate,
     wait_for,
 )
+from nxgov.network.intent import DeviceIntent
+from nxgov.network.render.frr import port_name
 
 COMPONENT = "extranet"
 FRR_DIR = Path("/usr/lib/frr")
 VTYSH = Path("/usr/bin/vtysh")
 DAEMONS = ("zebra", "staticd", "bgpd", "ospf6d", "bfdd")
 MGMT_BRIDGE = f"{PREFIX}mgmt"
+BEYOND = f"{PREFIX}beyond"
 MGMT_NET = ipaddress.IPv6Network("2001:db8:ffff:1::/64")  # not ffff::/64: the OpenStack lab holds ffff::1
-MGMT_FIRST = 0x10
-LOOPBACKS = ipaddress.IPv6Network("2001:db8:ff00::/64")
-PRIVATE_ASN = 4_200_000_000
+RESERVED_IFNAMES = ("lo", "mgmt0")
 SOCKET_PATH_MAX = 100
 CONVERGE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
-class RouterSpec:
-    """One FRR router. ``plane`` is None for a router on every plane. ``loopback6`` is a bare address."""
+class PortSpec:
+    """An interface of a router: its ``name``, the ``plane`` of its link and the ``peer`` device at the far end."""
 
     name: str
-    site_code: str
-    plane: str | None
-    asn: int
-    loopback6: str
-    site_prefix6: str | None = None
+    plane: str
+    peer: str
+
+
+@dataclass(frozen=True)
+class RouterSpec:
+    """One FRR router: ``name`` is the estate device (and the hostname), ``host`` its management address.
+
+    ``config`` is the frr.conf it starts with; None starts it bare (:func:`bare_config`).
+    """
+
+    name: str
+    site: str
+    host: str
+    ports: tuple[PortSpec, ...]
+    config: str | None = None
 
     @property
     def netns(self) -> str:
         return f"{PREFIX}{self.name}"
 
-    @property
-    def router_id(self) -> str:
-        """BGP router id: the low 32 bits of the loopback (no IPv4 address exists in the lab)."""
-        return str(ipaddress.IPv4Address(int(ipaddress.IPv6Address(self.loopback6)) & 0xFFFFFFFF))
-
 
 @dataclass(frozen=True)
-class LinkSpec:
-    """A point-to-point link of ``plane``; ``a_router`` gets ``prefix6``::1, ``b_router`` ::2."""
+class Cable:
+    """A veth pair between two lab routers on ``plane``: (router, interface) at each end."""
 
     plane: str
-    a_router: str
-    b_router: str
-    prefix6: str
-
-    def address(self, end: int) -> str:
-        net = ipaddress.IPv6Network(self.prefix6)
-        return f"{net[end + 1]}/{net.prefixlen}"
+    a: tuple[str, str]
+    b: tuple[str, str]
 
 
 @dataclass(frozen=True)
 class Topology:
+    """The lab routers, parents first. Cables are implied: a port whose peer is a lab router meets that
+    router's port towards it on the same plane."""
+
     routers: tuple[RouterSpec, ...]
-    links: tuple[LinkSpec, ...]
 
     def router(self, name: str) -> RouterSpec:
         for r in self.routers:
@@ -106,36 +118,48 @@ class Topology:
     def names(self) -> list[str]:
         return [r.name for r in self.routers]
 
-    def veth(self, index: int, end: int) -> str:
-        return f"nxl{index}{self.links[index].plane.lower()}{end}"
-
-    def neighbors(self, router: str) -> list[tuple[LinkSpec, int, str]]:
-        """(link, this router's end, the veth at this end) for every link of ``router``."""
-        out = []
-        for i, link in enumerate(self.links):
-            for end, name in enumerate((link.a_router, link.b_router)):
-                if name == router:
-                    out.append((link, end, self.veth(i, end)))
+    def cables(self) -> list[Cable]:
+        """Every link between two lab routers, once (from the end listed first)."""
+        names, out, seen = set(self.names()), [], set()
+        for r in self.routers:
+            for port in r.ports:
+                if port.peer not in names or (port.peer, r.name, port.plane) in seen:
+                    continue
+                seen.add((r.name, port.peer, port.plane))
+                out.append(Cable(port.plane, (r.name, port.name), (port.peer, self._far_port(r.name, port).name)))
         return out
+
+    def stubs(self) -> list[tuple[RouterSpec, PortSpec]]:
+        """Ports whose peer is not a lab router (their far ends are in :data:`BEYOND`)."""
+        names = set(self.names())
+        return [(r, port) for r in self.routers for port in r.ports if port.peer not in names]
+
+    def _far_port(self, router: str, port: PortSpec) -> PortSpec:
+        back = [p for p in self.router(port.peer).ports if p.peer == router and p.plane == port.plane]
+        if len(back) != 1:
+            raise LabError(f"lab router {router} port {port.name} (plane {port.plane}) leads to {port.peer}, which "
+                           f"has {len(back)} ports back to it on that plane; a link needs exactly one")
+        return back[0]
 
     def validate(self) -> None:
         names = self.names()
         if len(set(names)) != len(names):
             raise LabError("the lab topology names a router twice")
+        hosts = [r.host for r in self.routers]
+        if len(set(hosts)) != len(hosts):
+            raise LabError("two lab routers share a management address", "give every frr device its own host")
         for r in self.routers:
             if not r.name.replace("-", "").isalnum() or len(r.netns) > 24:
                 raise LabError(f"lab router name {r.name!r}: use up to 20 letters, digits and '-'")
-            for text in (r.loopback6, r.site_prefix6 or "2001:db8::/32"):
-                _ipv6(text)
-        ids = {r.router_id for r in self.routers}
-        if len(ids) != len(self.routers) or "0.0.0.0" in ids:
-            raise LabError("the lab routers' loopbacks must differ (and be non-zero) in their low 32 bits")
-        for i, link in enumerate(self.links):
-            self.router(link.a_router)
-            self.router(link.b_router)
-            _ipv6(link.prefix6)
-            if len(self.veth(i, 1)) > 15:
-                raise LabError(f"plane name {link.plane!r} is too long for a veth name; use a short plane name")
+            if ipaddress.ip_address(r.host) not in MGMT_NET or ipaddress.ip_address(r.host) == MGMT_NET[1]:
+                raise LabError(f"lab router {r.name} has host {r.host}, outside the lab's management network",
+                               f"set the device's host in the lab estate to an address of {MGMT_NET} "
+                               f"other than {MGMT_NET[1]} (the bridge)")
+            ports = [p.name for p in r.ports]
+            bad = [p for p in ports if p in RESERVED_IFNAMES or not 0 < len(p) <= IFNAMSIZ]
+            if bad or len(set(ports)) != len(ports):
+                raise LabError(f"lab router {r.name} has unusable or repeated interface names: {', '.join(ports)}")
+        self.cables()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -143,55 +167,21 @@ class Topology:
     @classmethod
     def from_json(cls, text: str) -> Topology:
         raw = json.loads(text)
-        return cls(tuple(RouterSpec(**r) for r in raw["routers"]), tuple(LinkSpec(**k) for k in raw["links"]))
+        return cls(tuple(RouterSpec(**{**r, "ports": tuple(PortSpec(**p) for p in r["ports"])})
+                         for r in raw["routers"]))
 
 
-def _ipv6(text: str) -> None:
-    if documentation_address(text).version != 6:
-        raise LabError(f"lab extranet address {text} is not IPv6", "the extranet is IPv6-only: use 2001:db8::/32")
+def cabled(intents: Iterable[DeviceIntent], hosts: Mapping[str, str]) -> Topology:
+    """The lab routers for the FRR devices' ``intents``, each port named as the FRR renderer names it."""
+    return Topology(tuple(
+        RouterSpec(i.name, i.site, hosts[i.name],
+                   tuple(PortSpec(port_name(p.port), p.plane, p.peer) for p in i.interfaces))
+        for i in intents))
 
 
-class SiteLike(Protocol):
-    """What :func:`default_topology` needs of a site (the estate's ``Site`` fits)."""
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def parent(self) -> str | None: ...
-
-
-def default_topology(sites: Iterable[SiteLike], planes: Sequence[str] = ("A", "B")) -> Topology:
-    """One router per site (private ASN each), linked to its parent's router once per plane.
-
-    Router *i* (parents before children) is ``r<code>`` with loopback 2001:db8:ff00::<i+1>, site prefix
-    2001:db8:<1000+i>::/48; plane *p*'s link to child *c* is 2001:db8:fa<p>:<c>::/64.
-    """
-    pending = list(sites)
-    known = {s.code for s in pending}
-    for s in pending:
-        if s.parent is not None and s.parent not in known:
-            raise LabError(f"site {s.code} names parent {s.parent}, which is not among the lab's sites")
-    ordered: list[SiteLike] = []
-    placed: set[str | None] = {None}
-    while pending:
-        ready = [s for s in pending if s.parent in placed]
-        if not ready:
-            raise LabError("the lab's sites form a parent cycle: " + ", ".join(s.code for s in pending))
-        ordered += ready
-        placed |= {s.code for s in ready}
-        pending = [s for s in pending if s.code not in placed]
-    routers = tuple(
-        RouterSpec(f"r{s.code}", s.code, None, PRIVATE_ASN + i, str(LOOPBACKS[i + 1]),
-                   f"2001:db8:{0x1000 + i:x}::/48")
-        for i, s in enumerate(ordered)
-    )
-    links = tuple(
-        LinkSpec(plane, f"r{s.parent}", f"r{s.code}", f"2001:db8:fa{p:02x}:{c:x}::/64")
-        for c, s in enumerate(ordered) if s.parent is not None
-        for p, plane in enumerate(planes)
-    )
-    return Topology(routers, links)
+def bare_config(router: RouterSpec) -> str:
+    """What a router starts with when its topology gives no config: its name, nothing routed."""
+    return f"hostname {router.name}\nservice integrated-vtysh-config\n!\n"
 
 
 @dataclass(frozen=True)
@@ -204,44 +194,6 @@ class RouterAccess:
     username: str
     key_file: Path
     known_hosts: Path
-
-
-def render_config(router: RouterSpec, topology: Topology, bfd: bool) -> str:
-    """The router's initial frr.conf: eBGP over every plane link, advertising loopback and site prefix."""
-    peers = []
-    for link, end, _ in topology.neighbors(router.name):
-        peer = topology.router((link.a_router, link.b_router)[1 - end])
-        peers.append((link.address(1 - end).split("/")[0], peer, link.plane, end == 0))
-    lines = [f"hostname {router.name}", "service integrated-vtysh-config", "!"]
-    if router.site_prefix6:
-        lines += [f"ipv6 route {router.site_prefix6} blackhole", "!"]
-    if bfd:
-        lines += ["bfd", " profile lab", "  transmit-interval 300", "  receive-interval 300", " exit", "exit", "!"]
-    lines += [
-        f"router bgp {router.asn}",
-        f" bgp router-id {router.router_id}",
-        " no bgp ebgp-requires-policy",
-        " no bgp default ipv4-unicast",
-        " bgp default ipv6-unicast",  # active from the neighbor's first line: no reset for a later 'activate'
-        " bgp bestpath as-path multipath-relax",
-    ]
-    for address, peer, plane, passive in peers:
-        lines += [
-            f" neighbor {address} remote-as {peer.asn}",
-            f" neighbor {address} description plane {plane} to {peer.name}",
-            f" neighbor {address} timers 1 3",
-            f" neighbor {address} timers connect 1",
-            f" neighbor {address} advertisement-interval 0",
-        ]
-        if passive:  # the child opens every session: no OPEN collisions
-            lines.append(f" neighbor {address} passive")
-        if bfd:
-            lines.append(f" neighbor {address} bfd profile lab")
-    lines += [" !", " address-family ipv6 unicast", f"  network {router.loopback6}/128"]
-    if router.site_prefix6:
-        lines.append(f"  network {router.site_prefix6}")
-    lines += ["  maximum-paths 8", " exit-address-family", "exit", "!", "line vty", "!"]
-    return "\n".join(lines) + "\n"
 
 
 class Extranet:
@@ -263,18 +215,17 @@ class Extranet:
     def _run_dir(self, name: str) -> Path:
         return self._rdir(name) / "run"
 
-    def _mgmt(self, index: int) -> str:
-        return str(MGMT_NET[MGMT_FIRST + index])
-
     def topology(self) -> Topology:
         try:
             return Topology.from_json(self._topology_file.read_text())
         except FileNotFoundError as exc:
             raise LabError("the lab extranet is not up", "run 'nxgov lab up' first") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LabError(f"the lab extranet's {self._topology_file} is not a topology this nxgov reads ({exc})",
+                           "rebuild the extranet: nxgov lab up --only extranet") from exc
 
     def access(self, router: str) -> RouterAccess:
-        index = self.topology().names().index(self.topology().router(router).name)
-        return RouterAccess(router, self._mgmt(index), 22, "root", self.key_file, self.known_hosts)
+        return RouterAccess(router, self.topology().router(router).host, 22, "root", self.key_file, self.known_hosts)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def up(self, topology: Topology, progress: Progress | None = None) -> list[ComponentStatus]:
@@ -290,11 +241,11 @@ class Extranet:
         ensure_package("frr", FRR_DIR / "zebra")
         sshd.ensure_sshd()
         self._prepare_files(topology)
-        say(f"extranet: {len(topology.routers)} router namespaces, {len(topology.links)} plane links")
+        say(f"extranet: {len(topology.routers)} router namespaces, {len(topology.cables())} plane links, "
+            f"{len(topology.stubs())} ports to devices outside the lab")
         self._build_network(topology)
         say("extranet: starting FRR daemons and sshd")
         self._start_daemons(topology)
-        say(f"extranet: BGP converged on every plane in {self.wait_converged(CONVERGE_TIMEOUT):.1f} s")
         return self.status()
 
     def down(self) -> list[str]:
@@ -320,10 +271,9 @@ class Extranet:
                 continue
             peers = self.bgp_summary(r.name).get("peers", {})
             up = sum(1 for p in peers.values() if p.get("state") == "Established")
-            state = "running" if up == len(topology.neighbors(r.name)) else "degraded"
-            out.append(ComponentStatus(COMPONENT, r.name, state,
-                                       f"site {r.site_code}, AS {r.asn}, BGP {up}/{len(peers)} established, "
-                                       f"ssh {self.access(r.name).host}"))
+            bgp = f"BGP {up}/{len(peers)} established" if peers else "no BGP configured"
+            out.append(ComponentStatus(COMPONENT, r.name, "running",
+                                       f"site {r.site}, {len(r.ports)} ports, {bgp}, ssh {r.host}"))
         return out
 
     def _running(self, topology: Topology) -> bool:
@@ -345,7 +295,7 @@ class Extranet:
         _check_reachable(self.dir)
         client_key = sshd.ensure_key(self.key_file, "nxgov-lab-operator")
         known = []
-        for i, r in enumerate(topology.routers):
+        for r in topology.routers:
             rdir, run_dir = self._rdir(r.name), self._run_dir(r.name)
             if len(str(run_dir / "zserv.api")) > SOCKET_PATH_MAX:
                 raise LabError(f"the lab directory path is too long for FRR's sockets: {run_dir}",
@@ -355,14 +305,14 @@ class Extranet:
             for d in (run_dir, rdir / "log"):
                 d.mkdir(parents=True, exist_ok=True)
                 os.chown(d, frr.pw_uid, frr.pw_gid)
-            (rdir / "frr.conf").write_text(render_config(r, topology, (FRR_DIR / "bfdd").exists()))
+            (rdir / "frr.conf").write_text(bare_config(r) if r.config is None else r.config)
             (rdir / "vtysh.conf").write_text("service integrated-vtysh-config\n")
             (rdir / "authorized_keys").write_text(client_key + "\n")
             host_key = rdir / "ssh_host_ed25519_key"
-            known.append(sshd.known_hosts_line([self._mgmt(i)], sshd.ensure_key(host_key, r.name)))
+            known.append(sshd.known_hosts_line([r.host], sshd.ensure_key(host_key, r.name)))
             force = f"ForceCommand {VTYSH} --vty_socket {run_dir} --config_dir {rdir}"
             (rdir / "sshd_config").write_text(sshd.config(
-                [self._mgmt(i)], host_key, run_dir / "sshd.pid", "root",
+                [r.host], host_key, run_dir / "sshd.pid", "root",
                 ["StrictModes no", f"AuthorizedKeysFile {rdir / 'authorized_keys'}", force,
                  "AllowTcpForwarding no", "PrintLastLog no"]))
         self.known_hosts.write_text("\n".join(known) + "\n")
@@ -379,19 +329,24 @@ class Extranet:
         for i, r in enumerate(topology.routers):
             add_netns(self.ledger, COMPONENT, r.netns, router=r.name)
             sysctl(r.netns, "net.ipv6.conf.all.forwarding", "1")
-            add_address(r.netns, "lo", f"{r.loopback6}/128")
             outside = f"nxlm{i}"
             add_veth(self.ledger, COMPONENT, (outside, None), ("mgmt0", r.netns), router=r.name)
             set_link(None, outside, True, master=MGMT_BRIDGE)
-            add_address(r.netns, "mgmt0", f"{self._mgmt(i)}/{MGMT_NET.prefixlen}")
+            add_address(r.netns, "mgmt0", f"{r.host}/{MGMT_NET.prefixlen}")
             set_link(r.netns, "mgmt0", True)
-        for i, link in enumerate(topology.links):
-            a, b = topology.router(link.a_router), topology.router(link.b_router)
-            ends = [(topology.veth(i, 0), a.netns), (topology.veth(i, 1), b.netns)]
-            add_veth(self.ledger, COMPONENT, ends[0], ends[1], plane=link.plane)
-            for end, (dev, ns) in enumerate(ends):
-                add_address(ns, dev, link.address(end))
+        for cable in topology.cables():
+            ends = [(port, topology.router(router).netns) for router, port in (cable.a, cable.b)]
+            add_veth(self.ledger, COMPONENT, ends[0], ends[1], plane=cable.plane)
+            for dev, ns in ends:
                 set_link(ns, dev, True)
+        stubs = topology.stubs()
+        if stubs:
+            add_netns(self.ledger, COMPONENT, BEYOND)
+        for r, port in stubs:
+            far = f"x{topology.names().index(r.name)}-{port.name}"
+            add_veth(self.ledger, COMPONENT, (port.name, r.netns), (far, BEYOND), plane=port.plane, towards=port.peer)
+            set_link(r.netns, port.name, True)
+            set_link(BEYOND, far, True)
 
     def _daemon_argv(self, name: str, daemon: str) -> list[str]:
         run_dir = self._run_dir(name)
@@ -443,31 +398,31 @@ class Extranet:
         return self._json(router, "show bgp ipv6 unicast summary json")
 
     def established(self) -> bool:
-        """True when every BGP session of every router is Established."""
+        """True when every router has an Established BGP session per link to another lab router."""
         topology = self.topology()
-        for r in topology.routers:
-            peers = self.bgp_summary(r.name).get("peers", {})
-            if len(peers) != len(topology.neighbors(r.name)):
-                return False
-            if any(p.get("state") != "Established" for p in peers.values()):
+        cabled = {name: 0 for name in topology.names()}
+        for cable in topology.cables():
+            cabled[cable.a[0]] += 1
+            cabled[cable.b[0]] += 1
+        for name, links in cabled.items():
+            peers = self.bgp_summary(name).get("peers", {}).values()
+            if sum(1 for p in peers if p.get("state") == "Established") < links:
                 return False
         return True
 
     def wait_converged(self, timeout: float = CONVERGE_TIMEOUT) -> float:
-        """Wait until every BGP session is Established; return the seconds it took."""
+        """Wait until :meth:`established` (a session per link between lab routers); return the seconds it took."""
         return wait_for(self.established, timeout, "every lab BGP session to be Established",
                         "look at 'show bgp summary' on the routers and at <lab>/extranet/<router>/log")
 
     def set_plane(self, plane: str, up: bool) -> list[str]:
-        """Bring both ends of every link of ``plane`` down or up; return the veths changed."""
-        topology = self.topology()
+        """Bring every port of ``plane`` (both ends of each link) down or up; return them as ``router:port``."""
         changed = []
-        for i, link in enumerate(topology.links):
-            if link.plane != plane:
-                continue
-            for end, name in enumerate((link.a_router, link.b_router)):
-                set_link(topology.router(name).netns, topology.veth(i, end), up)
-                changed.append(topology.veth(i, end))
+        for r in self.topology().routers:
+            for port in r.ports:
+                if port.plane == plane:
+                    set_link(r.netns, port.name, up)
+                    changed.append(f"{r.name}:{port.name}")
         if not changed:
             raise LabError(f"the lab extranet has no links on plane {plane!r}")
         return changed

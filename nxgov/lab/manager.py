@@ -4,8 +4,9 @@ Parts, in the order they come up (and the reverse order they go down):
 
 - ``netsim``: simulated Huawei VRP and H3C Comware devices (the estate's devices on those platforms
   whose host is loopback), one simulator process;
-- ``extranet``: one FRR router per site that has an ``frr`` device, dual-homed to its parent on every
-  plane, reached over the management bridge;
+- ``extranet``: one bare FRR router per ``frr`` device, cabled port for port as nxgov's IPv6 plan
+  (in the state store, planned there if need be) and intent say, reached over the management bridge
+  at the device's host;
 - ``legacy-hosts``: one host per system with a ``source``, at the source's address, holding the
   system's data and a web app answering the system's ``health`` URL;
 - ``openstack``: the yinchuan, zhongwei and backup regions.
@@ -30,7 +31,7 @@ import yaml
 
 from nxgov.errors import LabError
 from nxgov.estate.model import Device, Estate
-from nxgov.lab.frr import MGMT_FIRST, MGMT_NET, Extranet, default_topology
+from nxgov.lab.frr import Extranet, cabled
 from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec
 from nxgov.lab.ledger import Ledger, process_alive
 from nxgov.lab.netns import ComponentStatus
@@ -63,11 +64,16 @@ class Credential:
 
 
 class Lab:
-    """The lab in ``lab_dir``, shaped by ``estate`` (needed for ``up``; status and down use the ledger)."""
+    """The lab in ``lab_dir``, shaped by ``estate`` (needed for ``up``; status and down use the ledger).
 
-    def __init__(self, lab_dir: Path, estate: Estate | None = None) -> None:
+    ``state`` is the state store whose IPv6 plan cables the extranet (default: nxgov's default store);
+    push to the lab's routers with the same store, so that the ports configured are the ports cabled.
+    """
+
+    def __init__(self, lab_dir: Path, estate: Estate | None = None, state: Path | None = None) -> None:
         self.lab_dir = lab_dir
         self.estate = estate
+        self.state = state
         self.ledger = Ledger(lab_dir)
 
     # -- the parts ----------------------------------------------------------------------------------
@@ -176,17 +182,22 @@ class Lab:
 
     # -- extranet -----------------------------------------------------------------------------------
     def _up_extranet(self, estate: Estate, progress: Progress) -> list[ComponentStatus]:
+        """Bare routers for the frr devices, cabled as the stored IPv6 plan numbers their ports."""
+        from nxgov.network.intent import build_intents
+        from nxgov.network.planstore import plan_ipv6
+        from nxgov.paths import default_state_db
+        from nxgov.state import StateStore
+
         devices = _frr(estate)
-        if not devices or estate.extranet is None:
+        if not devices:
             return []
-        sites = {s.code: s for s in estate.extranet.sites}
-        topology = default_topology([sites[d.site] for d in devices], [p.name for p in estate.extranet.planes])
-        for device in devices:
-            served = str(MGMT_NET[MGMT_FIRST + topology.names().index(f"r{device.site}")])
-            if served != device.host:
-                raise LabError(f"lab estate device {device.name} has host {device.host}, but the lab serves its "
-                               f"router at {served}", f"set host: '{served}' in the lab estate")
-        return self._extranet().up(topology, progress)
+        state = self.state or default_state_db()
+        with StateStore.open(state) as store:
+            outcome = plan_ipv6(store, estate)
+        if outcome.new:
+            progress(f"extranet: {len(outcome.new)} new allocations of the IPv6 plan stored in {state}")
+        intents = build_intents(outcome, [d.name for d in devices])
+        return self._extranet().up(cabled(intents, {d.name: d.host for d in devices}), progress)
 
     # -- legacy hosts -------------------------------------------------------------------------------
     def _up_hosts(self, estate: Estate, creds: dict[str, Credential], progress: Progress) -> list[ComponentStatus]:

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 import paramiko
 from netmiko.base_connection import BaseConnection
@@ -102,6 +102,23 @@ class CommitResult:
     @property
     def changed(self) -> bool:
         return bool(self.commands)
+
+
+@runtime_checkable
+class StateReader(Protocol):
+    """What a driver that can read a device's operational state offers (for ``nxgov net verify``)."""
+
+    def interface_name(self, port: int) -> str:
+        """The name the platform's renderer gives link port ``port``."""
+
+    def get_bgp_sessions(self) -> dict[str, str]:
+        """Every IPv6 BGP neighbor (address as configured) and its session state (``Established``, ``Active``...)."""
+
+    def get_interfaces(self) -> dict[str, bool]:
+        """Every interface and whether it is operationally up."""
+
+    def get_ipv6_routes(self) -> dict[str, tuple[str, ...]]:
+        """Every IPv6 prefix in the routing table and the interfaces of its selected route's active next hops."""
 
 
 class Driver:
@@ -254,6 +271,14 @@ class Driver:
             raise RollbackError(self.target.name, "a rollback was needed", remaining)
         if self._save_started:
             self._save()
+
+    def cli(self, command: str) -> str:
+        """The device's reply to one show command (UnreachableError when the session is lost meanwhile)."""
+        try:
+            return self._show(command)
+        except DROPPED as error:
+            raise UnreachableError(self.target.name, f"the session was lost during {command!r} "
+                                   f"({_describe(error)})", "check the link to the device and retry") from error
 
     def discard_config(self) -> None:
         """Forget the staged candidate (nothing was sent: merges are typed only by commit_config)."""
