@@ -39,8 +39,12 @@ def nxgov(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run
 
 
+# The lab tests' own state store and audit log (the lab's IPv6 plan lands there, not in root's real store).
+LAB_TEST_ENV = {"NXGOV_STATE": "/tmp/nxgov-lab-tests/state.db", "NXGOV_AUDIT_LOG": "/tmp/nxgov-lab-tests/audit.jsonl"}
+
+
 def _nxgov_root(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **LAB_TEST_ENV}
     return subprocess.run([sys.executable, "-c", "from nxgov.cli.main import run; run()", *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
 

@@ -19,7 +19,7 @@ import yaml
 
 from nxgov.estate import load_estate
 from nxgov.lab.hosts import data_file_content, data_file_name
-from tests.conftest import ROOT
+from tests.conftest import LAB_TEST_ENV, ROOT
 
 pytestmark = pytest.mark.lab
 LAB_ESTATE = ROOT / "inventories" / "lab"
@@ -29,7 +29,7 @@ def _nxgov(*args: str, user: str | None = None) -> subprocess.CompletedProcess[s
     argv = [sys.executable, "-c", "from nxgov.cli.main import run; run()", *args]
     if user:
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *argv]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **LAB_TEST_ENV}
     return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
 
 
