@@ -2,20 +2,28 @@
 calls each makes, for the lab-shaped estate scaled to N departments.
 
     .venv/bin/python bench/cloud.py --departments 50 [--keep]
+    .venv/bin/python bench/cloud.py --departments 1 --peers    # about 5 minutes on 2 cores (2: about 12)
 
 Each department gets one network (IPv4 + IPv6), a router, a baseline security group and quotas on both
 nodes (an active-active system); ``--servers`` adds one m1.tiny server per department. The estate has its
 own name, so the lab estate and tests are never touched; without ``--keep`` everything is pruned at the end.
 
-Not done yet: the same work through Ansible's openstack.cloud collection and a python-openstackclient
-script (bench/.venv-peers); see the report of issue 4.
+``--peers`` does the same work (without servers) twice, from empty and again as a no-op, with Ansible's
+openstack.cloud collection (bench/peers/openstack_cloud.yml) and with a python-openstackclient script
+(bench/peers/openstackclient.sh), both from bench/.venv-peers (``pip install ansible python-openstackclient``
+there), in departments of their own. Everyone, nxgov included, then talks to the lab through the counting
+proxy of tests/cloud/proxy.py (no faults), which gives the API calls of each; what the peers made is deleted
+at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +32,9 @@ from typing import Any
 import yaml
 
 LAB_CLOUDS = "/var/lib/nxgov/lab/clouds.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+PEERS_BIN = ROOT / "bench" / ".venv-peers" / "bin"
+ENTRIES = {"nxlab-yinchuan": "yinchuan", "nxlab-zhongwei": "zhongwei"}
 
 
 def scaled_estate(name: str, departments: int, servers: bool) -> dict[str, Any]:
@@ -59,18 +70,137 @@ def _calls(clients: dict[str, Any]) -> int:
     return sum(c.stats.calls for c in clients.values())
 
 
+def peer_departments(prefix: str, count: int) -> list[dict[str, str]]:
+    return [{"code": f"{prefix}{i:03d}", "ipv4": f"10.{64 + i // 256}.{i % 256}.0/24",
+             "ipv6": f"fd00:{i:x}:1::/64"} for i in range(count)]
+
+
+def run_ansible(clouds: Path, departments: list[dict[str, str]], work: Path) -> None:
+    variables = work / "ansible-vars.json"
+    variables.write_text(json.dumps({"clouds": list(ENTRIES), "identity": next(iter(ENTRIES)), "admin": "admin",
+                                     "departments": departments}))
+    subprocess.run([str(PEERS_BIN / "ansible-playbook"), "-i", "localhost,", "-e", f"@{variables}",
+                    str(ROOT / "bench" / "peers" / "openstack_cloud.yml")], check=True, stdout=subprocess.DEVNULL,
+                   env={**_peer_env(clouds), "ANSIBLE_PYTHON_INTERPRETER": str(PEERS_BIN / "python"),
+                        "PYTHONPATH": str(ROOT / "bench" / "peers" / "sdkcompat")})
+
+
+def run_openstackclient(clouds: Path, departments: list[dict[str, str]]) -> None:
+    codes = " ".join(f"{d['code']},{d['ipv4']},{d['ipv6']}" for d in departments)
+    subprocess.run(["bash", str(ROOT / "bench" / "peers" / "openstackclient.sh"), next(iter(ENTRIES)),
+                    " ".join(ENTRIES), "admin", codes], check=True, stdout=subprocess.DEVNULL, env=_peer_env(clouds))
+
+
+def _peer_env(clouds: Path) -> dict[str, str]:
+    return {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds), "PATH": f"{PEERS_BIN}:{os.environ['PATH']}"}
+
+
+def delete_peer_work(clouds: Path, codes: set[str]) -> int:
+    """Delete the projects named ``codes`` and everything a peer made in them on both nodes; how many resources."""
+    from openstack.config import OpenStackConfig
+    from openstack.connection import Connection
+
+    deleted = 0
+    conns: list[Any] = [Connection(config=OpenStackConfig(config_files=[str(clouds)], load_envvars=False).get_one(
+        cloud=entry, region_name=region)) for entry, region in ENTRIES.items()]
+    ids = {p.id for p in conns[0].identity.projects() if p.name in codes}
+    for conn in conns:
+        net = conn.network
+        for router in [r for r in net.routers() if r.project_id in ids]:
+            for port in net.ports(device_id=router.id, device_owner="network:router_interface"):
+                net.remove_interface_from_router(router, port_id=port.id)
+            net.delete_router(router)
+            deleted += 1
+        for group in [g for g in net.security_groups() if g.project_id in ids]:
+            if group.name != "default":
+                deleted += 1
+            net.delete_security_group(group)
+        for network in [n for n in net.networks() if n.project_id in ids]:
+            deleted += 1 + len(network.subnet_ids or [])
+            net.delete_network(network)
+        for pid in ids:
+            net.delete_quota(pid)
+            conn.compute.revert_quota_set(pid)
+            conn.block_storage.revert_quota_set(pid)
+    for pid in ids:
+        conns[0].identity.delete_project(pid)
+        deleted += 1
+    for conn in conns:
+        conn.close()
+    return deleted
+
+
+def timed(label: str, action: Any, proxy: Any, rows: list[tuple[str, float, int]]) -> None:
+    before, started = proxy.calls, time.monotonic()
+    action()
+    rows.append((label, time.monotonic() - started, proxy.calls - before))
+    print(f"{label}: {rows[-1][1]:.1f} s, {rows[-1][2]} API calls", flush=True)
+
+
+def compare_peers(name: str, departments: int, workers: int) -> None:
+    """nxgov, openstack.cloud and an openstackclient script, side by side through the counting proxy."""
+    sys.path.insert(0, str(ROOT))
+    from nxgov.cloud.apply import apply
+    from nxgov.cloud.planner import make_plan
+    from tests.cloud.proxy import FaultProxy, proxied_clouds
+
+    work = Path(tempfile.mkdtemp())
+    proxy = FaultProxy(fault_rate=0.0)
+    direct = Path(os.environ["OS_CLIENT_CONFIG_FILE"])
+    clouds = proxied_clouds(direct, proxy, work / "clouds.yaml", ENTRIES)
+    os.environ["OS_CLIENT_CONFIG_FILE"] = str(clouds)
+    path = work / "estate.yaml"
+    path.write_text(yaml.safe_dump(scaled_estate(name, departments, False)))
+    rows: list[tuple[str, float, int]] = []
+
+    def nxgov_apply() -> None:
+        estate, clients = _clients(path)
+        planned = make_plan(estate, clients)
+        assert apply(planned.plan, clients, planned.actual, per_node=workers).ok
+
+    def nxgov_replan() -> None:
+        estate, clients = _clients(path)
+        assert make_plan(estate, clients).plan.empty
+
+    ansible = peer_departments(f"{name}a", departments)
+    osc = peer_departments(f"{name}o", departments)
+    try:
+        timed("nxgov apply from empty", nxgov_apply, proxy, rows)
+        timed("nxgov no-op re-plan", nxgov_replan, proxy, rows)
+        timed("openstack.cloud from empty", lambda: run_ansible(clouds, ansible, work), proxy, rows)
+        timed("openstack.cloud no-op re-run", lambda: run_ansible(clouds, ansible, work), proxy, rows)
+        timed("openstackclient script from empty", lambda: run_openstackclient(clouds, osc), proxy, rows)
+        timed("openstackclient script no-op re-run", lambda: run_openstackclient(clouds, osc), proxy, rows)
+    finally:
+        path.write_text(yaml.safe_dump(scaled_estate(name, 0, False)))
+        estate, clients = _clients(path)
+        pruned = make_plan(estate, clients, prune=True)
+        apply(pruned.plan, clients, pruned.actual, per_node=workers)
+        gone = delete_peer_work(direct, {d["code"] for d in ansible + osc})
+        proxy.close()
+        print(f"cleaned up: nxgov pruned {len(pruned.plan.changes)}, peers' {gone} resources deleted")
+    print(f"\n{departments} departments on 2 nodes (no servers), all through the counting proxy:")
+    print(f"{'':40} {'wall s':>8} {'API calls':>10}")
+    for label, seconds, calls in rows:
+        print(f"{label:40} {seconds:8.1f} {calls:10d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--departments", type=int, default=50)
     parser.add_argument("--servers", action="store_true")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--peers", action="store_true", help="compare with openstack.cloud and openstackclient")
     args = parser.parse_args()
     os.environ.setdefault("OS_CLIENT_CONFIG_FILE", LAB_CLOUDS)
+    name = "b" + secrets.token_hex(2)
+    if args.peers:
+        compare_peers(name, args.departments, args.workers)
+        return
     from nxgov.cloud.apply import apply
     from nxgov.cloud.planner import make_plan
 
-    name = "b" + secrets.token_hex(2)
     path = Path(tempfile.mkdtemp()) / "estate.yaml"
     path.write_text(yaml.safe_dump(scaled_estate(name, args.departments, args.servers)))
     estate, clients = _clients(path)
