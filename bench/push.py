@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from netmiko import ConnectHandler  # noqa: E402
 
 from nxgov.audit import AuditLog  # noqa: E402
-from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, write_spec  # noqa: E402
+from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, write_spec  # noqa: E402
 from nxgov.network.drivers import SessionOptions, Target  # noqa: E402
 from nxgov.network.drivers.credentials import Credentials  # noqa: E402
 from nxgov.network.drivers.hostkeys import KnownHosts  # noqa: E402
@@ -81,22 +80,13 @@ print(json.dumps({"seconds": time.perf_counter() - start, "failed": len(result.f
 """
 
 
-def free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    for sock in socks:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in socks]
-    for sock in socks:
-        sock.close()
-    return ports
-
 
 def with_simulator(count: int, work: Callable[[list[DeviceSpec], Path], tuple[float, int]]) -> tuple[float, int]:
     """Run ``work(devices, scratch dir)`` against ``count`` fresh VRP routers; returns (seconds, failures)."""
     with tempfile.TemporaryDirectory(prefix="nxgov-bench-") as scratch:
         root = Path(scratch)
         devices = [DeviceSpec(f"ce-{i:04d}", "huawei_vrp", port, USER, PASSWORD)
-                   for i, port in enumerate(free_ports(count))]
+                   for i, port in enumerate(free_loopback_ports(count))]
         write_spec(root / "devices.json", SimSpec(tuple(devices)))
         sim = NetsimProcess.start(root / "devices.json", root / "state", root / "netsim.log", timeout=120)
         try:

@@ -2,7 +2,7 @@
 
 Stock ``huawei`` waits ~2 s of silence in every ``check_config_mode`` (~11 s per config session),
 so its scenario starts in the background when the module's simulator comes up and is checked by
-the last test; the other tests use :class:`HuaweiPrompted` (the same driver with a prompt pattern).
+the last test; the other tests use :class:`FastHuaweiSSH` (the same driver with a prompt pattern).
 """
 
 from __future__ import annotations
@@ -16,27 +16,21 @@ from typing import Any
 
 import pytest
 from netmiko import ConnectHandler
-from netmiko.base_connection import BaseConnection
 from netmiko.exceptions import ConfigInvalidException
-from netmiko.huawei.huawei import HuaweiSSH
 
 from nxgov.errors import LabError
 from nxgov.lab.ledger import Ledger, process_start_time
-from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, load_spec, read_config, write_spec
+from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, load_spec, read_config, write_spec
 from nxgov.lab.netsim.device import Device
 from nxgov.lab.netsim.server import CLIS
 from nxgov.lab.netsim.spec import Platform
 from nxgov.lab.netsim.terminal import Terminal
+from nxgov.network.drivers.vrp import FastHuaweiSSH
 
 USER, PASSWORD = "admin", "Lab-pass-1"
 ERROR = r"^(Error:| %) (Unrecognized command|Wrong parameter)"
 
 
-class HuaweiPrompted(HuaweiSSH):
-    """netmiko ``huawei`` whose check_config_mode passes a prompt pattern (the stock one drops it)."""
-
-    def check_config_mode(self, check_string: str = "]", pattern: str = r"[>\]]", force_regex: bool = False) -> bool:
-        return bool(BaseConnection.check_config_mode(self, check_string=check_string, pattern=pattern))
 
 
 @dataclass
@@ -46,19 +40,10 @@ class Lab:
     stock_huawei: Future[str]
 
 
-def free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    for sock in socks:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in socks]
-    for sock in socks:
-        sock.close()
-    return ports
-
 
 def make_spec(path: Path, count: int) -> dict[str, DeviceSpec]:
     """``count`` VRP devices V0.. and as many Comware devices C0.., on free loopback ports."""
-    ports = free_ports(2 * count)
+    ports = free_loopback_ports(2 * count)
     platforms: tuple[tuple[str, Platform], ...] = (("V", "huawei_vrp"), ("C", "h3c_comware"))
     devices = [
         DeviceSpec(f"{prefix}{i}", platform, ports.pop(), USER, PASSWORD)
@@ -72,7 +57,7 @@ def make_spec(path: Path, count: int) -> dict[str, DeviceSpec]:
 def connect(device: DeviceSpec, stock: bool = False) -> Any:
     """netmiko ``hp_comware`` for Comware; ``huawei`` (stock or prompted) for VRP."""
     if device.platform == "huawei_vrp" and not stock:
-        return HuaweiPrompted(host=device.host, port=device.port, username=USER, password=PASSWORD)
+        return FastHuaweiSSH(host=device.host, port=device.port, username=USER, password=PASSWORD)
     kind = "huawei" if device.platform == "huawei_vrp" else "hp_comware"
     return ConnectHandler(device_type=kind, host=device.host, port=device.port, username=USER, password=PASSWORD)
 

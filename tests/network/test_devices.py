@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from nxgov.audit import AuditLog
 from nxgov.cli.main import main as root_callback
 from nxgov.cli.net_devices import register
-from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, read_config, write_spec
+from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, read_config, write_spec
 from nxgov.network import attention, push
 from nxgov.network.archive import Archive, backup
 from nxgov.network.drivers import SessionOptions, Target, driver
@@ -83,18 +82,9 @@ class Lab:
         return read_config(self.state, name) or ""
 
 
-def free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    for sock in socks:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in socks]
-    for sock in socks:
-        sock.close()
-    return ports
-
 
 def start(root: Path, names: dict[str, str], state: str = "state") -> tuple[NetsimProcess, dict[str, DeviceSpec]]:
-    ports = free_ports(len(names))
+    ports = free_loopback_ports(len(names))
     devices = {name: DeviceSpec(name, platform, ports.pop(), USER, PASSWORD)  # type: ignore[arg-type]
                for name, platform in names.items()}
     write_spec(root / "devices.json", SimSpec(tuple(devices.values())))
@@ -170,7 +160,7 @@ def test_wrong_password_is_an_authentication_error(lab: Lab) -> None:
 
 
 def test_a_closed_port_is_unreachable(lab: Lab) -> None:
-    target = Target("V99", "huawei_vrp", "127.0.0.1", free_ports(1)[0], Credentials(USER, PASSWORD))
+    target = Target("V99", "huawei_vrp", "127.0.0.1", free_loopback_ports(1)[0], Credentials(USER, PASSWORD))
     expected = r"V99: cannot reach 127\.0\.0\.1 port \d+: TCP connection failed"
     with pytest.raises(UnreachableError, match=expected) as err:
         driver(target, lab.options()).open()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,12 +11,11 @@ from typing import Any
 
 import pytest
 from netmiko import ConnectHandler
-from netmiko.base_connection import BaseConnection
-from netmiko.huawei.huawei import HuaweiSSH
 
 from nxgov.errors import InputError
-from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, write_spec
+from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, write_spec
 from nxgov.lab.netsim.spec import Platform
+from nxgov.network.drivers.vrp import FastHuaweiSSH
 from nxgov.network.intent import DeviceIntent, build_intents
 from nxgov.network.ipv6plan import compute_plan
 from nxgov.network.render import render
@@ -135,21 +133,7 @@ def test_vtysh_refuses_a_broken_line(tmp_path: Path) -> None:
     assert subprocess.run([str(VTYSH), "--dryrun", "-f", str(conf)], capture_output=True, timeout=30).returncode
 
 
-class HuaweiPrompted(HuaweiSSH):
-    """netmiko ``huawei`` whose check_config_mode passes a prompt pattern (the stock one waits 2 s each time)."""
 
-    def check_config_mode(self, check_string: str = "]", pattern: str = r"[>\]]", force_regex: bool = False) -> bool:
-        return bool(BaseConnection.check_config_mode(self, check_string=check_string, pattern=pattern))
-
-
-def _free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    for sock in socks:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in socks]
-    for sock in socks:
-        sock.close()
-    return ports
 
 
 SIMULATED: dict[str, tuple[Platform, str]] = {"ce-640104-a": ("huawei_vrp", "GigabitEthernet0/0/0-47"),
@@ -160,7 +144,7 @@ SIMULATED: dict[str, tuple[Platform, str]] = {"ce-640104-a": ("huawei_vrp", "Gig
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, DeviceSpec]]:
     """The full scale's county routers (an uplink and 11 township links each), simulated."""
     root = tmp_path_factory.mktemp("render-netsim")
-    ports = _free_ports(len(SIMULATED))
+    ports = free_loopback_ports(len(SIMULATED))
     devices = {name: DeviceSpec(name, platform, port, USER, PASSWORD, ports=(range_,))
                for (name, (platform, range_)), port in zip(SIMULATED.items(), ports, strict=True)}
     write_spec(root / "devices.json", SimSpec(tuple(devices.values())))
@@ -173,7 +157,7 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, De
 
 def _connect(device: DeviceSpec) -> Any:
     if device.platform == "huawei_vrp":
-        return HuaweiPrompted(host=device.host, port=device.port, username=USER, password=PASSWORD)
+        return FastHuaweiSSH(host=device.host, port=device.port, username=USER, password=PASSWORD)
     # netmiko's hp_comware turns command echo checks off, and then waits for 2 s of silence after every line
     return ConnectHandler(device_type="hp_comware", host=device.host, port=device.port, username=USER,
                           password=PASSWORD, global_cmd_verify=True)

@@ -6,7 +6,7 @@ with :meth:`NetsimProcess.start` (or ``python -m nxgov.lab.netsim``), describe i
 """
 
 from nxgov.lab.netsim.process import NetsimProcess
-from nxgov.lab.netsim.spec import DeviceSpec, SimSpec, load_spec, write_spec
+from nxgov.lab.netsim.spec import DeviceSpec, SimSpec, free_loopback_ports, load_spec, write_spec
 from nxgov.lab.netsim.store import read_config
 
-__all__ = ["DeviceSpec", "NetsimProcess", "SimSpec", "load_spec", "read_config", "write_spec"]
+__all__ = ["DeviceSpec", "NetsimProcess", "SimSpec", "free_loopback_ports", "load_spec", "read_config", "write_spec"]

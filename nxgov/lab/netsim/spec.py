@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -124,3 +125,15 @@ def _check_unique(devices: tuple[DeviceSpec, ...], path: Path) -> None:
     ports = [(d.host, d.port) for d in devices]
     if len(set(names)) != len(names) or len(set(ports)) != len(ports):
         raise LabError(f"{path}: device names and (host, port) pairs must be unique")
+
+
+def free_loopback_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on 127.0.0.1 right now (for simulator specs in tests and benchmarks)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
