@@ -2,15 +2,18 @@
 
 Errors (the plan is refused, exit 2): a flavor or image a node does not have, named with the
 department, system, node and the names the node does offer; a quota set below what the department's
-servers that stay will use (Nova refuses it).
+servers that stay will use (Nova refuses it); a quota above what the node has in all (cores, RAM,
+volume gigabytes: :mod:`nxgov.cloud.capacity`), which the node could never grant.
 Warnings (shown with the plan): a department whose servers on a node need more than its quota there.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from nxgov.cloud.actual import NodeFacts
+from nxgov.cloud.capacity import PLACEMENT_CLASSES, VOLUME_FIELDS, Capacity
 from nxgov.cloud.plan import Change
 from nxgov.cloud.resources import Resource
 from nxgov.errors import InputError
@@ -89,6 +92,56 @@ def quotas_below_usage(changes: list[Change], actual: list[Resource], facts: dic
                                 f"its servers use now ({in_use}); node {r.node} cannot grant it: raise "
                                 f"quotas.{_estate_field(field)}, or remove servers first (--prune)")
     return problems
+
+
+class Ask(NamedTuple):
+    """A capacity-bound quota value a plan sets: department, node, quota field, amount (RAM in MiB)."""
+
+    department: str
+    node: str
+    field: str
+    amount: int
+
+
+def capacity_asks(changes: list[Change]) -> list[Ask]:
+    """The cores, RAM and gigabytes the plan's quota changes set (every field on create, the changed ones on
+    update); unlimited (-1) and 0 ask for nothing."""
+    bound = PLACEMENT_CLASSES.keys() | VOLUME_FIELDS
+    asks = []
+    for c in changes:
+        r = c.desired
+        if r is None or r.kind not in ("quota_compute", "quota_volume") or c.action not in ("create", "update"):
+            continue
+        for field in sorted(bound & (r.attrs.keys() if c.action == "create" else c.fields.keys())):
+            if r.attrs[field] > 0:
+                asks.append(Ask(r.department, r.node, field, r.attrs[field]))
+    return asks
+
+
+def quotas_over_capacity(asks: list[Ask], capacity: dict[str, Capacity]) -> list[str]:
+    """Quotas above what their node has in all: one message per (department, node, field)."""
+    problems = []
+    for ask in asks:
+        room = capacity.get(ask.node, {}).get(ask.field)
+        if room is None or ask.amount <= room.amount:
+            continue
+        estate_field = f"quotas.{_estate_field(ask.field)}"
+        asked = _gib(ask.amount) if ask.field == "ram" else str(ask.amount)
+        problems.append(f"department {ask.department} on node {ask.node}: {estate_field} {asked} is more than the node "
+                        f"has in all ({_room(ask.field, room.amount)} = {room.how}); lower {estate_field} for "
+                        f"department {ask.department}, or add capacity on node {ask.node}")
+    return problems
+
+
+def _room(field: str, amount: int) -> str:
+    """A node's capacity in the estate's unit: GiB for RAM (and the MiB the node counts) and volumes."""
+    if field == "ram":
+        return f"{_gib(amount)} GiB = {amount} MiB"
+    return f"{amount} GiB" if field == "gigabytes" else str(amount)
+
+
+def _gib(mib: int) -> str:
+    return str(mib // 1024) if mib % 1024 == 0 else f"{mib / 1024:.2f}"
 
 
 def _estate_field(field: str) -> str:

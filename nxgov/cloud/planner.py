@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nxgov.cloud import actual as actual_state
-from nxgov.cloud import checks, desired
+from nxgov.cloud import capacity, checks, desired
 from nxgov.cloud.actual import Actual
 from nxgov.cloud.connect import NodeClient
 from nxgov.cloud.plan import Plan, diff, now
@@ -31,9 +31,13 @@ def make_plan(estate: Estate, clients: dict[str, NodeClient], *, prune: bool = F
     checks.raise_unknown(wanted.resources, actual.facts)
     can_resize = {node: facts.compute_hosts > 1 for node, facts in actual.facts.items()}
     changes, unpruned = diff(wanted.resources, actual.resources, prune=prune, can_resize=can_resize)
-    refused = checks.quotas_below_usage(changes, actual.resources, actual.facts)
+    asks = checks.capacity_asks(changes)
+    room = capacity.read(clients, {(ask.node, ask.field) for ask in asks})
+    refused = [*checks.quotas_below_usage(changes, actual.resources, actual.facts),
+               *checks.quotas_over_capacity(asks, room)]
     if refused:
-        raise InputError("; ".join(refused), "nothing was changed")
+        raise InputError(f"{len(refused)} quota{'s' if len(refused) > 1 else ''} the nodes cannot grant: "
+                         + "; ".join(refused), "nothing was changed")
     warnings = [*wanted.warnings, *checks.quota_warnings(wanted.resources, actual.facts)]
     plan = Plan(estate=estate.estate, created=now(), fingerprint=actual.fingerprint(), prune=prune,
                 nodes=list(clients), changes=changes, warnings=warnings, unpruned=unpruned)

@@ -1,4 +1,5 @@
-"""Against the lab's real services: apply from empty, re-plan empty, targeted changes, drift, prune."""
+"""Against the lab's real services: apply from empty, re-plan empty, targeted changes, drift (a network, a
+quota and a server made or changed by hand), prune."""
 
 from __future__ import annotations
 
@@ -99,12 +100,45 @@ def test_apply_replan_change_drift_prune(cli: Callable[..., Run], estate: LabEst
     _remove_hand_made(lab_clouds, d)
 
 
-def _admin(clouds: Path) -> Any:
+def test_server_made_by_hand_is_drift_until_deleted(cli: Callable[..., Run], estate: LabEstate,
+                                                    lab_clouds: Path) -> None:
+    d = f"{estate.name}d"
+    estate.doc["departments"] = [x for x in estate.doc["departments"] if x["code"] == d]
+    estate.doc["systems"] = [s for s in estate.doc["systems"] if s["department"] == d]
+    estate.doc["systems"][0]["placement"] = {"mode": "single", "node": "yinchuan"}
+    estate.write()
+    applied = cli("cloud", "apply", "--yes", estate=estate.path)
+    assert applied.code == 0, applied.out + applied.err
+    assert cli("cloud", "drift", estate=estate.path).code == 0
+
+    conn = _admin(lab_clouds, project=d)
+    server = conn.compute.create_server(
+        name="by-hand-vm", flavor_id=conn.compute.find_flavor("m1.tiny", ignore_missing=False).id,
+        image_id=conn.image.find_image("cirros-lab", ignore_missing=False).id,
+        networks=[{"uuid": conn.network.find_network(f"{d}-app", ignore_missing=False).id}])
+    try:
+        conn.compute.wait_for_server(server, status="ACTIVE", wait=180)
+        drift = cli("-o", "json", "cloud", "drift", estate=estate.path)
+        assert drift.code == 3, drift.out + drift.err
+        assert drift.json()["orphans"] == [{"kind": "server", "node": "yinchuan", "department": d, "name": "by-hand-vm",
+                                            "marked": False, "detail": "not made by nxgov (by hand?)"}]
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=180)
+    gone = cli("-o", "json", "cloud", "drift", estate=estate.path)
+    assert gone.code == 0, gone.out + gone.err
+    assert gone.json()["orphans"] == []
+
+
+def _admin(clouds: Path, project: str | None = None) -> Any:
+    """The lab's admin connection to Yinchuan, scoped to ``project`` (domain Default) when given."""
     from openstack.config import OpenStackConfig
     from openstack.connection import Connection
 
+    scope: dict[str, Any] = {} if project is None else {"project_name": project, "project_id": None,
+                                                        "project_domain_name": "Default"}
     return Connection(config=OpenStackConfig(config_files=[str(clouds)], load_envvars=False).get_one(
-        cloud="nxlab-yinchuan", region_name="yinchuan"))
+        cloud="nxlab-yinchuan", region_name="yinchuan", **scope))
 
 
 def _hand_made(clouds: Path, dept: str) -> None:
