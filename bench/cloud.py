@@ -7,6 +7,8 @@ calls each makes, for the lab-shaped estate scaled to N departments.
 Each department gets one network (IPv4 + IPv6), a router, a baseline security group and quotas on both
 nodes (an active-active system); ``--servers`` adds one m1.tiny server per department. The estate has its
 own name, so the lab estate and tests are never touched; without ``--keep`` everything is pruned at the end.
+The no-op re-plan is timed first with a new Keystone token (a fresh CI container) and then ``--replans`` times
+with a cached one (an operator's next run; see nxgov/cloud/tokens.py).
 
 ``--peers`` does the same work (without servers) twice, from empty and again as a no-op, with Ansible's
 openstack.cloud collection (bench/peers/openstack_cloud.yml) and with a python-openstackclient script
@@ -57,13 +59,16 @@ def scaled_estate(name: str, departments: int, servers: bool) -> dict[str, Any]:
     return doc
 
 
-def _clients(path: Path) -> tuple[Any, Any]:
+def _clients(path: Path, tokens: Path | None = None) -> tuple[Any, Any]:
+    """The estate and its node clients; ``tokens`` is the token cache (None: a new token every run)."""
     from nxgov.cloud.connect import node_clients
     from nxgov.cloud.planner import managed_nodes
+    from nxgov.cloud.tokens import Tokens
     from nxgov.estate import load_estate
 
     estate = load_estate(path).estate
-    return estate, node_clients({n: estate.clouds[n] for n in managed_nodes(estate)}, path.parent)
+    return estate, node_clients({n: estate.clouds[n] for n in managed_nodes(estate)}, path.parent,
+                                tokens=Tokens(tokens))
 
 
 def _calls(clients: dict[str, Any]) -> int:
@@ -190,6 +195,7 @@ def main() -> None:
     parser.add_argument("--departments", type=int, default=50)
     parser.add_argument("--servers", action="store_true")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--replans", type=int, default=5, help="no-op re-plans with a cached token")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--peers", action="store_true", help="compare with openstack.cloud and openstackclient")
     args = parser.parse_args()
@@ -209,13 +215,19 @@ def main() -> None:
     result = apply(planned.plan, clients, planned.actual, per_node=args.workers)
     print(f"nxgov apply from empty: {len(planned.plan.changes)} changes, {time.monotonic() - started:.1f} s, "
           f"{_calls(clients)} API calls, ok={result.ok}")
-    for attempt in (1, 2):
-        estate, clients = _clients(path)
+    cache = path.parent / "tokens"
+    seconds = []
+    for attempt in range(args.replans + 1):
+        estate, clients = _clients(path, cache if attempt else None)
         started = time.monotonic()
         replan = make_plan(estate, clients)
-        print(f"nxgov no-op re-plan #{attempt}: {len(replan.plan.changes)} changes, "
-              f"{time.monotonic() - started:.2f} s, {_calls(clients)} API calls "
+        seconds.append(time.monotonic() - started)
+        print(f"nxgov no-op re-plan #{attempt + 1} ({'cached' if attempt else 'new'} token): "
+              f"{len(replan.plan.changes)} changes, {seconds[-1]:.2f} s, {_calls(clients)} API calls "
               f"({', '.join(f'{n}: {c.stats.calls}' for n, c in clients.items())})")
+    warm = sorted(seconds[2:]) or seconds[1:]
+    print(f"no-op re-plan: new token {seconds[0]:.2f} s; cached token median {warm[len(warm) // 2]:.2f} s "
+          f"(min {warm[0]:.2f}, max {warm[-1]:.2f}, {len(warm)} runs)")
     if not args.keep:
         doc = scaled_estate(name, 0, False)
         path.write_text(yaml.safe_dump(doc))

@@ -12,6 +12,12 @@ def state_home() -> Path:
     return Path(base) / "nxgov"
 
 
+def cache_home() -> Path:
+    """``$XDG_CACHE_HOME/nxgov``, by default ``~/.cache/nxgov``: what can be rebuilt (Keystone tokens)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "nxgov"
+
+
 def default_audit_log() -> Path:
     """``$NXGOV_AUDIT_LOG``, else ``<state home>/audit.jsonl``."""
     env = os.environ.get("NXGOV_AUDIT_LOG")

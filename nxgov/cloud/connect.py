@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nxgov.cloud.tokens import Tokens, default_cache
 from nxgov.cloud.transport import CallStats, RetryPolicy, install
 from nxgov.errors import InputError, NxgovError, OperationError
 
@@ -33,6 +34,7 @@ class NodeClient:
     region: str | None
     config_files: list[str]
     policy: RetryPolicy
+    tokens: Tokens = field(default_factory=lambda: Tokens(None))
     stats: CallStats = field(default_factory=CallStats)
     _admin: Any = None
     _scoped: dict[str, Any] = field(default_factory=dict)
@@ -42,6 +44,10 @@ class NodeClient:
     def conn(self) -> Any:
         """The admin ``openstack.connection.Connection`` (authenticated on first use; typed Any because its
         service proxies are chosen at run time)."""
+        return self.connect()
+
+    def connect(self) -> Any:
+        """Open (once) and return the admin connection."""
         with self._lock:
             if self._admin is None:
                 self._admin = self._connect(None)
@@ -80,19 +86,24 @@ class NodeClient:
     def _connect(self, project: str | None) -> Any:
         from openstack.connection import Connection
 
-        conn = Connection(config=self._region_config(project))
+        region = self._region_config(project)
+        conn = Connection(config=region)
         install(conn.session.session, self.policy, self.stats)
+        self.tokens.attach(conn, region.config.get("auth", {}), region.config.get("auth_type"))
         try:
             conn.authorize()
         except Exception as error:
             raise explain(error, self.node, self.entry, project) from error
+        self.tokens.remember(conn)
         return conn
 
 
 def node_clients(nodes: dict[str, CloudNode], estate_dir: Path, policy: RetryPolicy | None = None,
-                 ) -> dict[str, NodeClient]:
-    """A (not yet connected) client per node. A node's ``clouds_yaml`` is relative to the estate."""
+                 tokens: Tokens | None = None) -> dict[str, NodeClient]:
+    """A (not yet connected) client per node. A node's ``clouds_yaml`` is relative to the estate. The nodes
+    share ``tokens`` (by default: one token per identity, cached as :func:`tokens.default_cache` says)."""
     chosen = policy or RetryPolicy()
+    shared = tokens or Tokens(default_cache())
     clients = {}
     for name, node in nodes.items():
         files: list[str] = []
@@ -104,7 +115,7 @@ def node_clients(nodes: dict[str, CloudNode], estate_dir: Path, policy: RetryPol
             from openstack.config.loader import CONFIG_FILES
 
             files.extend(CONFIG_FILES)
-        clients[name] = NodeClient(name, node.cloud, node.region, files, chosen)
+        clients[name] = NodeClient(name, node.cloud, node.region, files, chosen, shared)
     return clients
 
 

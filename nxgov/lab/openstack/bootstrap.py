@@ -95,7 +95,9 @@ class Bootstrapper:
         ks_log = self.layout.log(KEYSTONE_REGION, "keystone-manage")
         bin_ = self.layout.bin
         for sub in ("fernet-keys", "credential-keys"):
-            (self.layout.data / "keystone" / sub).mkdir(parents=True, exist_ok=True)
+            keys = self.layout.data / "keystone" / sub
+            keys.mkdir(parents=True, exist_ok=True)
+            keys.chmod(0o700)
 
         def keystone() -> None:
             km = [str(bin_ / "keystone-manage"), "--config-file", ks_conf]

@@ -1,0 +1,90 @@
+"""Keystone tokens: one per identity for all the nodes that share a Keystone, kept between runs.
+
+Yinchuan and Zhongwei are regions of one Keystone: their clouds.yaml entries carry the same auth_url,
+user and project, so one token serves both (a token's catalog covers every region). Every new token
+costs Keystone a password check and costs each service behind it a validation call to Keystone on its
+first request; reusing a still-valid token between runs saves both, which is most of what a no-op plan
+costs a small Keystone.
+
+A token is kept in ``<cache>/<key>.json`` (directory 0700, file 0600), where the key is a SHA-256 of the
+whole ``auth`` section of the clouds.yaml entry (password included, so changed credentials never reuse
+an old token) and the auth type. keystoneauth renews a token that is about to expire; a token the
+service refuses (revoked) is dropped from the cache, and keystoneauth authenticates again once.
+``NXGOV_TOKEN_CACHE=off`` keeps tokens in memory only; ``NXGOV_TOKEN_CACHE=<dir>`` moves the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from nxgov.paths import cache_home
+
+
+def default_cache() -> Path | None:
+    """``$NXGOV_TOKEN_CACHE`` (``off`` for none), else ``<cache home>/tokens``."""
+    env = os.environ.get("NXGOV_TOKEN_CACHE", "")
+    if env.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(env) if env else cache_home() / "tokens"
+
+
+class Tokens:
+    """The auth plugins of one run, one per identity, optionally backed by a private on-disk cache."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._plugins: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def attach(self, conn: Any, auth: dict[str, Any], auth_type: str | None) -> None:
+        """Give ``conn`` the run's plugin for this identity: an earlier connection's, or its own, loaded
+        with the cached token when there is one."""
+        key = hashlib.sha256(json.dumps([auth_type, auth], sort_keys=True, default=str).encode()).hexdigest()
+        with self._lock:
+            shared = self._plugins.get(key)
+            if shared is not None:
+                conn.session.auth = shared
+                return
+            plugin = conn.session.auth
+            self._plugins[key] = plugin
+        if self.directory is None or not hasattr(plugin, "set_auth_state"):
+            return
+        path = self.directory / f"{key}.json"
+        try:
+            plugin.set_auth_state(path.read_text())
+        except (OSError, ValueError, KeyError):
+            plugin.set_auth_state(None)
+        original_invalidate = plugin.invalidate
+
+        def invalidate() -> bool:
+            path.unlink(missing_ok=True)
+            return bool(original_invalidate())
+
+        plugin.invalidate = invalidate
+
+    def remember(self, conn: Any) -> None:
+        """Write ``conn``'s token to the cache when it is not the one cached already."""
+        plugin = conn.session.auth
+        if self.directory is None or not hasattr(plugin, "get_auth_state"):
+            return
+        state = plugin.get_auth_state()
+        key = next((k for k, p in self._plugins.items() if p is plugin), None)
+        if state is None or key is None:
+            return
+        path = self.directory / f"{key}.json"
+        try:
+            if path.exists() and path.read_text() == state:
+                return
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(state)
+            os.replace(temporary, path)
+        except OSError:
+            return
