@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from nxgov.cli.context import settings
-from nxgov.cli.output import console, emit_json
+from nxgov.cli.output import console, emit_json, err_console
 from nxgov.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def apply(ctx: typer.Context,
 
     opts = settings(ctx)
     started = time.monotonic()
-    with make_progress(console) as progress:
+    with make_progress(err_console) as progress:
         result = run_apply(plan, clients, planned.actual, audit_log=AuditLog(opts.audit_log, operator=opts.operator),
                            hooks=[ProgressHook(progress)] if not opts.json else [], per_node=workers, wait=wait)
     seconds = time.monotonic() - started

@@ -54,8 +54,10 @@ def find(estate: Estate, actual: Actual) -> Drift:
             drift.orphans.append(DriftItem(kind=r.kind, node=r.node, department=r.department, name=r.name,
                                            marked=marked, detail="made by nxgov, no longer declared" if marked
                                            else "not made by nxgov (by hand?)"))
-    changes, _ = diff(wanted, actual.resources, prune=False, can_resize={})
+    changes, _ = diff(wanted, actual.resources, prune=False, can_resize=actual.can_resize())
     for c in changes:
+        if c.action == "replace" and not c.fields:
+            continue
         r = c.resource
         item = DriftItem(kind=r.kind, node=r.node, department=r.department, name=r.name, detail=c.reason)
         if c.action == "create":

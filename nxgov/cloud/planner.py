@@ -29,8 +29,7 @@ def make_plan(estate: Estate, clients: dict[str, NodeClient], *, prune: bool = F
     actual = actual_state.read(clients, estate.estate, {d.code for d in estate.departments})
     wanted = desired.build(estate, actual.context)
     checks.raise_unknown(wanted.resources, actual.facts)
-    can_resize = {node: facts.compute_hosts > 1 for node, facts in actual.facts.items()}
-    changes, unpruned = diff(wanted.resources, actual.resources, prune=prune, can_resize=can_resize)
+    changes, unpruned = diff(wanted.resources, actual.resources, prune=prune, can_resize=actual.can_resize())
     asks = checks.capacity_asks(changes)
     room = capacity.read(clients, {(ask.node, ask.field) for ask in asks})
     refused = [*checks.quotas_below_usage(changes, actual.resources, actual.facts),

@@ -41,6 +41,7 @@ def test_apply_converges_through_a_faulty_proxy(cli: Callable[..., Run], estate:
     env = {"OS_CLIENT_CONFIG_FILE": str(clouds)}
     applied = cli("-o", "json", "cloud", "apply", "--yes", estate=estate.path, extra_env=env)
     assert applied.code == 0, applied.out[-3000:] + applied.err[-3000:]
+    assert applied.out.startswith("{"), "stdout holds the JSON document alone (progress goes to stderr)"
     injected = sum(proxy.injected.values())
     assert injected > 0 and proxy.forwarded > 0
     assert {"429-seconds", "429-date", "503"} <= set(proxy.injected)

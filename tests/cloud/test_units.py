@@ -1,4 +1,4 @@
-"""No lab needed: IPv6 'auto' allocation, plan diff and JSON round trip, and the retrying transport."""
+"""No lab needed: IPv6 'auto' allocation, plan diff and JSON round trip, drift, and the retrying transport."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from typing import ClassVar
 import pytest
 import requests
 
+from nxgov.cloud import desired
+from nxgov.cloud.actual import Actual, NodeFacts
+from nxgov.cloud.desired import Context
+from nxgov.cloud.drift import Drift, find
 from nxgov.cloud.ipv6 import allocate
 from nxgov.cloud.plan import Plan, diff
 from nxgov.cloud.resources import Resource
@@ -124,3 +128,26 @@ def test_retry_after_parses_seconds_and_dates_and_caps() -> None:
     assert policy.retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert policy.retry_after(None) is None
     assert all(0 <= policy.backoff(n) <= policy.max_delay for n in range(1, 10))
+
+
+def _drift_with_flavor_changed(compute_hosts: int) -> Drift:
+    estate = _estate()
+    context = Context(identity_node={"yinchuan": "yinchuan", "zhongwei": "yinchuan"},
+                      users={"yinchuan": frozenset({"admin"})}, me={"yinchuan": "admin"})
+    existing = [r.model_copy(update={"id": r.key}) for r in desired.build(estate, context).resources]
+    target = next(r for r in existing if r.kind == "server" and r.node == "yinchuan"
+                  and any(a.kind == "attachment" and a.attrs["server"] == r.name for a in existing))
+    changed = target.model_copy(update={"attrs": {**target.attrs, "flavor": "m1.small"}})
+    facts = NodeFacts(flavors={}, flavor_ids={}, images={}, compute_hosts=compute_hosts)
+    actual = Actual([changed if r is target else r for r in existing], context,
+                    {"yinchuan": facts, "zhongwei": facts})
+    return find(estate, actual)
+
+
+def test_drift_names_only_what_changed_and_how_the_node_can_fix_it() -> None:
+    resizable = _drift_with_flavor_changed(compute_hosts=2)
+    assert [(c.kind, c.detail) for c in resizable.changed] == [("server", "flavor: m1.small → m1.tiny")]
+    single_host = _drift_with_flavor_changed(compute_hosts=1)
+    assert [c.kind for c in single_host.changed] == ["server"], "its attachment is not drift"
+    assert "one compute host" in single_host.changed[0].detail
+    assert not resizable.orphans and not resizable.missing
