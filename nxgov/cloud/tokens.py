@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,5 +87,18 @@ class Tokens:
             with os.fdopen(fd, "w") as handle:
                 handle.write(state)
             os.replace(temporary, path)
+            _forget_expired(self.directory)
         except OSError:
             return
+
+
+def _forget_expired(directory: Path) -> None:
+    """Delete the cached tokens that have expired (a project-scoped token per department piles up otherwise)."""
+    now = datetime.now(UTC)
+    for path in directory.glob("*.json"):
+        try:
+            expires = json.loads(path.read_text())["body"]["token"]["expires_at"]
+            if datetime.fromisoformat(expires.replace("Z", "+00:00")) <= now:
+                path.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -87,3 +88,37 @@ def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.delenv("NXGOV_TOKEN_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache() == tmp_path / "nxgov" / "tokens"
+
+
+class _Plugin:
+    """Stands in for a keystoneauth plugin: only its auth-state calls matter to the cache's file handling."""
+
+    def __init__(self, state: str) -> None:
+        self.state: str | None = state
+
+    def get_auth_state(self) -> str | None:
+        return self.state
+
+    def set_auth_state(self, state: str | None) -> None:
+        self.state = state or self.state
+
+    def invalidate(self) -> bool:
+        return True
+
+
+def _state(token: str, expires: str) -> str:
+    return json.dumps({"auth_token": token, "body": {"token": {"expires_at": expires}}})
+
+
+def test_expired_and_unreadable_tokens_are_forgotten_when_a_new_one_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text(_state("a", "2020-01-01T00:00:00.000000Z"))
+    (tmp_path / "bad.json").write_text("{")
+    (tmp_path / "live.json").write_text(_state("c", "2999-01-01T00:00:00.000000Z"))
+    conn = SimpleNamespace(session=SimpleNamespace(auth=_Plugin(_state("b", "2999-01-01T00:00:00.000000Z"))))
+    tokens = Tokens(tmp_path)
+    tokens.attach(conn, {"auth_url": "http://127.0.0.1:1/v3", "password": "p"}, "password")
+    tokens.remember(conn)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == 2 and "live.json" in kept
+    new = next(tmp_path / name for name in kept if name != "live.json")
+    assert json.loads(new.read_text())["auth_token"] == "b" and stat.S_IMODE(new.stat().st_mode) == 0o600

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,11 @@ def _mutate(data: Any, rng: random.Random) -> str:
 def _break_text(text: str, rng: random.Random) -> str:
     lines = text.splitlines()
     i = rng.randrange(len(lines))
-    damage = rng.choice([
+    damages: list[Callable[[str], str]] = [
         lambda s: s.replace(":", "", 1), lambda s: "\t" + s, lambda s: s + " [", lambda s: s.replace("{", "", 1),
         lambda s: "   " + s, lambda s: s + " 'unclosed", lambda s: "- " + s, lambda s: s.replace("'", "", 1),
-    ])
+    ]
+    damage = rng.choice(damages)
     lines[i] = damage(lines[i])
     return "\n".join(lines) + "\n"
 

@@ -26,13 +26,15 @@ def _names_free(*links: str) -> pytest.MarkDecorator:
 
 def own_lab(test: Callable[..., None]) -> Callable[..., None]:
     """For tests that build their own namespace lab: root, and the lab's fixed names free."""
-    return needs_root(_names_free("nxl-mgmt", "nxl-hosts")(test))
+    marked: Callable[..., None] = needs_root(_names_free("nxl-mgmt", "nxl-hosts")(test))
+    return marked
 
 
 def own_extranet(test: Callable[..., None]) -> Callable[..., None]:
     """For tests that build their own routers: root, and the extranet's names free (the bridge goes first
     and last, so it stands for every router namespace)."""
-    return needs_root(_names_free("nxl-mgmt")(test))
+    marked: Callable[..., None] = needs_root(_names_free("nxl-mgmt")(test))
+    return marked
 
 
 def make_lab_dir() -> Path:
