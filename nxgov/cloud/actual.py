@@ -246,11 +246,12 @@ def paged(adapter: Any, path: str, key: str, params: dict[str, Any] | None = Non
         os_exc.raise_from_response(response)
         body = response.json()
         items.extend(body[key])
-        url, params = _next_link(body, key), None
+        url, params = next_link(body, key), None
     return items
 
 
-def _next_link(body: dict[str, Any], key: str) -> str | None:
+def next_link(body: dict[str, Any], key: str) -> str | None:
+    """The next page of a listing answer, or None on the last page."""
     for link in body.get(f"{key}_links") or []:
         if link.get("rel") == "next":
             return str(link["href"])

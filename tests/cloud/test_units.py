@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from nxgov.cloud import desired
-from nxgov.cloud.actual import Actual, NodeFacts
+from nxgov.cloud.actual import Actual, NodeFacts, next_link
 from nxgov.cloud.desired import Context
 from nxgov.cloud.drift import Drift, find
 from nxgov.cloud.ipv6 import allocate
@@ -151,3 +151,15 @@ def test_drift_names_only_what_changed_and_how_the_node_can_fix_it() -> None:
     assert [c.kind for c in single_host.changed] == ["server"], "its attachment is not drift"
     assert "one compute host" in single_host.changed[0].detail
     assert not resizable.orphans and not resizable.missing
+
+
+def test_next_links_of_each_service_shape() -> None:
+    nova = {"servers": [], "servers_links": [{"rel": "next", "href": "http://n/v2.1/servers/detail?marker=x"}]}
+    assert next_link(nova, "servers") == "http://n/v2.1/servers/detail?marker=x"
+    assert next_link({"servers": [], "servers_links": [{"rel": "prev", "href": "p"}]}, "servers") is None
+    keystone = {"projects": [], "links": {"next": "http://k/v3/projects?page=2", "self": "s"}}
+    assert next_link(keystone, "projects") == "http://k/v3/projects?page=2"
+    assert next_link({"projects": [], "links": {"next": None}}, "projects") is None
+    glance = {"images": [], "first": "/v2/images", "next": "/v2/images?marker=y"}
+    assert next_link(glance, "images") == "/images?marker=y", "relative to the image endpoint (…/v2)"
+    assert next_link({"images": [], "first": "/v2/images"}, "images") is None
