@@ -3,6 +3,7 @@ calls each makes, for the lab-shaped estate scaled to N departments.
 
     .venv/bin/python bench/cloud.py --departments 50 [--keep]
     .venv/bin/python bench/cloud.py --departments 1 --peers    # about 5 minutes on 2 cores (2: about 12)
+    .venv/bin/python bench/cloud.py --departments 2 --peers --servers    # about 9 minutes
 
 Each department gets one network (IPv4 + IPv6), a router, a baseline security group and quotas on both
 nodes (an active-active system); ``--servers`` adds one m1.tiny server per department. The estate has its
@@ -10,12 +11,13 @@ own name, so the lab estate and tests are never touched; without ``--keep`` ever
 The no-op re-plan is timed first with a new Keystone token (a fresh CI container) and then ``--replans`` times
 with a cached one (an operator's next run; see nxgov/cloud/tokens.py).
 
-``--peers`` does the same work (without servers) twice, from empty and again as a no-op, with Ansible's
-openstack.cloud collection (bench/peers/openstack_cloud.yml) and with a python-openstackclient script
-(bench/peers/openstackclient.sh), both from bench/.venv-peers (``pip install ansible python-openstackclient``
-there), in departments of their own. Everyone, nxgov included, then talks to the lab through the counting
-proxy of tests/cloud/proxy.py (no faults), which gives the API calls of each; what the peers made is deleted
-at the end.
+``--peers`` does the same work (with ``--servers``, the same server groups and servers) twice, from empty and
+again as a no-op, with Ansible's openstack.cloud collection (bench/peers/openstack_cloud.yml) and with a
+python-openstackclient script (bench/peers/openstackclient.sh), both from bench/.venv-peers (``pip install
+ansible python-openstackclient`` there), in departments of their own. Everyone, nxgov included, then talks to
+the lab through the counting proxy of tests/cloud/proxy.py (no faults), which gives the API calls of each.
+At the end, even after a failure, nxgov prunes its estate and every project named with the run's prefix is
+deleted with what is in it (the peers' work, and whatever a failed prune left).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,59 +84,107 @@ def peer_departments(prefix: str, count: int) -> list[dict[str, str]]:
              "ipv6": f"fd00:{i:x}:1::/64"} for i in range(count)]
 
 
-def run_ansible(clouds: Path, departments: list[dict[str, str]], work: Path) -> None:
+def server_entry(servers: bool) -> str:
+    """The clouds.yaml entry where a peer puts each department's server ("" without servers): nxgov's
+    active-active rule puts server i of a system on node (i - 1) mod 2, and each system has one server."""
+    return next(iter(ENTRIES)) if servers else ""
+
+
+def run_ansible(clouds: Path, departments: list[dict[str, str]], work: Path, server_cloud: str) -> None:
     variables = work / "ansible-vars.json"
     variables.write_text(json.dumps({"clouds": list(ENTRIES), "identity": next(iter(ENTRIES)), "admin": "admin",
-                                     "departments": departments}))
-    subprocess.run([str(PEERS_BIN / "ansible-playbook"), "-i", "localhost,", "-e", f"@{variables}",
-                    str(ROOT / "bench" / "peers" / "openstack_cloud.yml")], check=True, stdout=subprocess.DEVNULL,
-                   env={**_peer_env(clouds), "ANSIBLE_PYTHON_INTERPRETER": str(PEERS_BIN / "python"),
-                        "PYTHONPATH": str(ROOT / "bench" / "peers" / "sdkcompat")})
+                                     "departments": departments, "server_cloud": server_cloud}))
+    _run_peer([str(PEERS_BIN / "ansible-playbook"), "-i", "localhost,", "-e", f"@{variables}",
+               str(ROOT / "bench" / "peers" / "openstack_cloud.yml")],
+              {**_peer_env(clouds), "ANSIBLE_PYTHON_INTERPRETER": str(PEERS_BIN / "python"),
+               "PYTHONPATH": str(ROOT / "bench" / "peers" / "sdkcompat")})
 
 
-def run_openstackclient(clouds: Path, departments: list[dict[str, str]]) -> None:
+def run_openstackclient(clouds: Path, departments: list[dict[str, str]], server_cloud: str) -> None:
     codes = " ".join(f"{d['code']},{d['ipv4']},{d['ipv6']}" for d in departments)
-    subprocess.run(["bash", str(ROOT / "bench" / "peers" / "openstackclient.sh"), next(iter(ENTRIES)),
-                    " ".join(ENTRIES), "admin", codes], check=True, stdout=subprocess.DEVNULL, env=_peer_env(clouds))
+    _run_peer(["bash", str(ROOT / "bench" / "peers" / "openstackclient.sh"), next(iter(ENTRIES)),
+               " ".join(ENTRIES), "admin", codes, server_cloud], _peer_env(clouds))
+
+
+def _run_peer(command: list[str], env: dict[str, str]) -> None:
+    """Run a peer quietly; when it fails, show the end of what it printed."""
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        print((done.stdout + done.stderr)[-4000:], file=sys.stderr)
+        done.check_returncode()
 
 
 def _peer_env(clouds: Path) -> dict[str, str]:
     return {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds), "PATH": f"{PEERS_BIN}:{os.environ['PATH']}"}
 
 
-def delete_peer_work(clouds: Path, codes: set[str]) -> int:
-    """Delete the projects named ``codes`` and everything a peer made in them on both nodes; how many resources."""
+def _connections(clouds: Path) -> list[Any]:
     from openstack.config import OpenStackConfig
     from openstack.connection import Connection
 
-    deleted = 0
-    conns: list[Any] = [Connection(config=OpenStackConfig(config_files=[str(clouds)], load_envvars=False).get_one(
+    return [Connection(config=OpenStackConfig(config_files=[str(clouds)], load_envvars=False).get_one(
         cloud=entry, region_name=region)) for entry, region in ENTRIES.items()]
-    ids = {p.id for p in conns[0].identity.projects() if p.name in codes}
+
+
+def project_ids(clouds: Path, prefix: str, into: set[str]) -> str:
+    """Add to ``into`` the ids of the projects whose names start with ``prefix``."""
+    conn = _connections(clouds)[0]
+    into.update(p.id for p in conn.identity.projects() if p.name.startswith(prefix))
+    conn.close()
+    return f"{len(into)} projects"
+
+
+def delete_peer_work(clouds: Path, prefix: str, known: set[str]) -> int:
+    """Delete the projects whose names start with ``prefix`` and, on both nodes, everything in them or in the
+    projects ``known`` (already deleted ones included: Neutron makes each project a default security group that
+    nxgov's prune leaves): servers first, then their groups, then the networks they were on; how many resources."""
+    deleted = 0
+    conns = _connections(clouds)
+    projects = {p.id for p in conns[0].identity.projects() if p.name.startswith(prefix)}
     for conn in conns:
-        net = conn.network
-        for router in [r for r in net.routers() if r.project_id in ids]:
-            for port in net.ports(device_id=router.id, device_owner="network:router_interface"):
-                net.remove_interface_from_router(router, port_id=port.id)
-            net.delete_router(router)
-            deleted += 1
-        for group in [g for g in net.security_groups() if g.project_id in ids]:
-            if group.name != "default":
-                deleted += 1
-            net.delete_security_group(group)
-        for network in [n for n in net.networks() if n.project_id in ids]:
-            deleted += 1 + len(network.subnet_ids or [])
-            net.delete_network(network)
-        for pid in ids:
-            net.delete_quota(pid)
+        deleted += _delete_servers(conn, known | projects) + _delete_network_work(conn, known | projects)
+        for pid in projects:
+            conn.network.delete_quota(pid)
             conn.compute.revert_quota_set(pid)
             conn.block_storage.revert_quota_set(pid)
-    for pid in ids:
+    for pid in projects:
         conns[0].identity.delete_project(pid)
-        deleted += 1
     for conn in conns:
         conn.close()
+    return deleted + len(projects)
+
+
+def _delete_network_work(conn: Any, ids: set[str]) -> int:
+    """Delete the routers, security groups and networks of the projects ``ids`` on one node (default security
+    groups are not counted)."""
+    deleted = 0
+    net = conn.network
+    for router in [r for r in net.routers() if r.project_id in ids]:
+        for port in net.ports(device_id=router.id, device_owner="network:router_interface"):
+            net.remove_interface_from_router(router, port_id=port.id)
+        net.delete_router(router)
+        deleted += 1
+    for group in [g for g in net.security_groups() if g.project_id in ids]:
+        if group.name != "default":
+            deleted += 1
+        net.delete_security_group(group)
+    for network in [n for n in net.networks() if n.project_id in ids]:
+        deleted += 1 + len(network.subnet_ids or [])
+        net.delete_network(network)
     return deleted
+
+
+def _delete_servers(conn: Any, ids: set[str]) -> int:
+    """Delete the servers and server groups of the projects ``ids`` on one node, waiting for the servers to go."""
+    servers = [s for s in conn.compute.servers(all_projects=True) if s.project_id in ids]
+    for server in servers:
+        conn.compute.delete_server(server)
+    for server in servers:
+        conn.compute.wait_for_delete(server, interval=1, wait=300)
+    groups = [g for g in conn.compute.server_groups(all_projects=True) if g.project_id in ids]
+    for group in groups:
+        conn.compute.delete_server_group(group)
+    return len(servers) + len(groups)
 
 
 def timed(label: str, action: Any, proxy: Any, rows: list[tuple[str, float, int]]) -> None:
@@ -142,7 +194,16 @@ def timed(label: str, action: Any, proxy: Any, rows: list[tuple[str, float, int]
     print(f"{label}: {rows[-1][1]:.1f} s, {rows[-1][2]} API calls", flush=True)
 
 
-def compare_peers(name: str, departments: int, workers: int) -> None:
+def cleanup(steps: dict[str, Callable[[], str]]) -> None:
+    """Run every clean-up step, each even when an earlier one failed, and say what each did."""
+    for label, step in steps.items():
+        try:
+            print(f"clean-up, {label}: {step()}", flush=True)
+        except Exception as error:  # the next steps still have resources to delete
+            print(f"clean-up of {label} FAILED: {error!r}", file=sys.stderr, flush=True)
+
+
+def compare_peers(name: str, departments: int, workers: int, servers: bool) -> None:
     """nxgov, openstack.cloud and an openstackclient script, side by side through the counting proxy."""
     sys.path.insert(0, str(ROOT))
     from nxgov.cloud.apply import apply
@@ -155,7 +216,7 @@ def compare_peers(name: str, departments: int, workers: int) -> None:
     clouds = proxied_clouds(direct, proxy, work / "clouds.yaml", ENTRIES)
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(clouds)
     path = work / "estate.yaml"
-    path.write_text(yaml.safe_dump(scaled_estate(name, departments, False)))
+    path.write_text(yaml.safe_dump(scaled_estate(name, departments, servers)))
     rows: list[tuple[str, float, int]] = []
 
     def nxgov_apply() -> None:
@@ -167,27 +228,43 @@ def compare_peers(name: str, departments: int, workers: int) -> None:
         estate, clients = _clients(path)
         assert make_plan(estate, clients).plan.empty
 
-    ansible = peer_departments(f"{name}a", departments)
-    osc = peer_departments(f"{name}o", departments)
-    try:
-        timed("nxgov apply from empty", nxgov_apply, proxy, rows)
-        timed("nxgov no-op re-plan", nxgov_replan, proxy, rows)
-        timed("openstack.cloud from empty", lambda: run_ansible(clouds, ansible, work), proxy, rows)
-        timed("openstack.cloud no-op re-run", lambda: run_ansible(clouds, ansible, work), proxy, rows)
-        timed("openstackclient script from empty", lambda: run_openstackclient(clouds, osc), proxy, rows)
-        timed("openstackclient script no-op re-run", lambda: run_openstackclient(clouds, osc), proxy, rows)
-    finally:
+    def nxgov_prune() -> str:
         path.write_text(yaml.safe_dump(scaled_estate(name, 0, False)))
         estate, clients = _clients(path)
         pruned = make_plan(estate, clients, prune=True)
-        apply(pruned.plan, clients, pruned.actual, per_node=workers)
-        gone = delete_peer_work(direct, {d["code"] for d in ansible + osc})
-        proxy.close()
-        print(f"cleaned up: nxgov pruned {len(pruned.plan.changes)}, peers' {gone} resources deleted")
-    print(f"\n{departments} departments on 2 nodes (no servers), all through the counting proxy:")
+        result = apply(pruned.plan, clients, pruned.actual, per_node=workers)
+        return f"{len(pruned.plan.changes)} changes, ok={result.ok}"
+
+    ansible = peer_departments(f"{name}a", departments)
+    osc = peer_departments(f"{name}o", departments)
+    server_cloud = server_entry(servers)
+    try:
+        timed("nxgov apply from empty", nxgov_apply, proxy, rows)
+        timed("nxgov no-op re-plan", nxgov_replan, proxy, rows)
+        timed("openstack.cloud from empty", lambda: run_ansible(clouds, ansible, work, server_cloud), proxy, rows)
+        timed("openstack.cloud no-op re-run", lambda: run_ansible(clouds, ansible, work, server_cloud), proxy, rows)
+        timed("openstackclient script from empty", lambda: run_openstackclient(clouds, osc, server_cloud), proxy,
+              rows)
+        timed("openstackclient script no-op re-run", lambda: run_openstackclient(clouds, osc, server_cloud), proxy,
+              rows)
+    finally:
+        ids: set[str] = set()
+        cleanup({f"listing projects {name}*": lambda: project_ids(direct, name, ids),
+                 "nxgov prune": nxgov_prune,
+                 f"deleting projects {name}* and what is in them":
+                     lambda: f"{delete_peer_work(direct, name, ids)} resources deleted",
+                 "proxy and work folder": lambda: _close(proxy, work)})
+    print(f"\n{departments} departments on 2 nodes ({'one server each' if servers else 'no servers'}), "
+          "all through the counting proxy:")
     print(f"{'':40} {'wall s':>8} {'API calls':>10}")
     for label, seconds, calls in rows:
         print(f"{label:40} {seconds:8.1f} {calls:10d}")
+
+
+def _close(proxy: Any, work: Path) -> str:
+    proxy.close()
+    shutil.rmtree(work)
+    return f"{work} removed"
 
 
 def main() -> None:
@@ -201,8 +278,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OS_CLIENT_CONFIG_FILE", LAB_CLOUDS)
     name = "b" + secrets.token_hex(2)
+    print(f"estate {name}: every project of this run is named {name}...", flush=True)
     if args.peers:
-        compare_peers(name, args.departments, args.workers)
+        compare_peers(name, args.departments, args.workers, args.servers)
         return
     from nxgov.cloud.apply import apply
     from nxgov.cloud.planner import make_plan
