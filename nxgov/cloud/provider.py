@@ -101,7 +101,20 @@ class Provider:
         conn.identity.update_project(project, description=r.attrs["description"], tags=tags)
 
     def _delete_project(self, r: Resource) -> None:
-        self._admin(r).identity.delete_project(r.id, ignore_missing=True)
+        """Keystone deletes a project without telling the other services: first remove, on every node of this
+        Keystone, what they keep for it that nxgov never lists (Neutron's ``default`` security group, made
+        with the project's first port, and the quota overrides), so that no orphan outlives the department."""
+        project_id = r.id or ""
+        for node, identity in self.identity_node.items():
+            if identity != r.node or node not in self.clients:
+                continue
+            conn = self.clients[node].conn
+            for group in conn.network.security_groups(project_id=project_id, name="default"):
+                conn.network.delete_security_group(group, ignore_missing=True)
+            conn.network.delete_quota(project_id, ignore_missing=True)
+            conn.compute.revert_quota_set(project_id)
+            conn.block_storage.revert_quota_set(project_id)
+        self._admin(r).identity.delete_project(project_id, ignore_missing=True)
 
     def _create_role_assignment(self, r: Resource) -> None:
         conn = self._admin(r)

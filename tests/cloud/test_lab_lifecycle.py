@@ -90,11 +90,17 @@ def test_apply_replan_change_drift_prune(cli: Callable[..., Run], estate: LabEst
     estate.doc["departments"] = [x for x in estate.doc["departments"] if x["code"] != e]
     estate.doc["systems"] = [s for s in estate.doc["systems"] if s["department"] != e]
     estate.write()
+    e_project = _admin(lab_clouds).identity.find_project(e, ignore_missing=False).id
     pruned = plan_json(cli, estate, "--prune")
     deleted = {_key(c) for c in pruned["changes"] if c["action"] == "delete"}
     assert f"yinchuan/project/{e}" in deleted and f"zhongwei/server/{e}-exam-app-1" in deleted
     assert all(c["actual"]["department"] == e for c in pruned["changes"] if c["action"] == "delete")
     assert cli("cloud", "apply", "--prune", "--yes", estate=estate.path).code == 0
+    for node in ("yinchuan", "zhongwei"):
+        network = _admin(lab_clouds, node=node).network
+        # listed unfiltered: a listing filtered by project makes Neutron create the project's default group
+        assert [g for g in network.security_groups() if g.project_id == e_project] == [], f"{node}: default group"
+        assert [q for q in network.quotas() if q.project_id == e_project] == [], f"{node}: no quota override left"
     after = plan_json(cli, estate, "--prune")
     assert [c for c in after["changes"] if c["action"] != "update"] == []
     _remove_hand_made(lab_clouds, d)
@@ -130,15 +136,15 @@ def test_server_made_by_hand_is_drift_until_deleted(cli: Callable[..., Run], est
     assert gone.json()["orphans"] == []
 
 
-def _admin(clouds: Path, project: str | None = None) -> Any:
-    """The lab's admin connection to Yinchuan, scoped to ``project`` (domain Default) when given."""
+def _admin(clouds: Path, project: str | None = None, node: str = "yinchuan") -> Any:
+    """The lab's admin connection to a node, scoped to ``project`` (domain Default) when given."""
     from openstack.config import OpenStackConfig
     from openstack.connection import Connection
 
     scope: dict[str, Any] = {} if project is None else {"project_name": project, "project_id": None,
                                                         "project_domain_name": "Default"}
     return Connection(config=OpenStackConfig(config_files=[str(clouds)], load_envvars=False).get_one(
-        cloud="nxlab-yinchuan", region_name="yinchuan", **scope))
+        cloud=f"nxlab-{node}", region_name=node, **scope))
 
 
 def _hand_made(clouds: Path, dept: str) -> None:
