@@ -136,9 +136,8 @@ def project_ids(clouds: Path, prefix: str, into: set[str]) -> str:
 
 def delete_peer_work(clouds: Path, prefix: str, known: set[str]) -> int:
     """Delete the projects whose names start with ``prefix`` and, on both nodes, everything in them or in the
-    projects ``known`` (already deleted ones included: Neutron makes a project a default security group when its
-    first server gets a port, and nxgov's prune leaves it): servers first, then their groups, then the networks
-    they were on; how many resources."""
+    projects ``known`` (already deleted ones included, in case nxgov's prune stopped half-way): servers first,
+    then their groups, then the networks they were on; how many resources."""
     deleted = 0
     conns = _connections(clouds)
     projects = {p.id for p in conns[0].identity.projects() if p.name.startswith(prefix)}
