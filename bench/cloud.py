@@ -75,6 +75,32 @@ def _clients(path: Path, tokens: Path | None = None) -> tuple[Any, Any]:
                                 tokens=Tokens(tokens))
 
 
+def lab_cpu_seconds() -> float:
+    """CPU seconds used so far by the lab's processes (those in its ledger) and all their descendants."""
+    from nxgov.lab.ledger import Ledger
+    from nxgov.lab.openstack.install import default_lab_dir
+
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    roots = {e.pid for e in Ledger(default_lab_dir()).entries() if e.kind == "process" and e.pid}
+
+    def in_lab(pid: int) -> bool:
+        while pid > 1:
+            if pid in roots:
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    return sum(t for pid, t in ticks.items() if in_lab(pid)) / os.sysconf("SC_CLK_TCK")
+
+
 def _calls(clients: dict[str, Any]) -> int:
     return sum(c.stats.calls for c in clients.values())
 
@@ -297,12 +323,14 @@ def main() -> None:
     seconds = []
     for attempt in range(args.replans + 1):
         estate, clients = _clients(path, cache if attempt else None)
-        started = time.monotonic()
+        started, own, lab = time.monotonic(), time.process_time(), lab_cpu_seconds()
         replan = make_plan(estate, clients)
         seconds.append(time.monotonic() - started)
         print(f"nxgov no-op re-plan #{attempt + 1} ({'cached' if attempt else 'new'} token): "
               f"{len(replan.plan.changes)} changes, {seconds[-1]:.2f} s, {_calls(clients)} API calls "
-              f"({', '.join(f'{n}: {c.stats.calls}' for n, c in clients.items())})")
+              f"({', '.join(f'{n}: {c.stats.calls}' for n, c in clients.items())}); CPU: nxgov "
+              f"{time.process_time() - own:.2f} s, the lab's services {lab_cpu_seconds() - lab:.2f} s "
+              f"({os.cpu_count()} cores)")
     warm = sorted(seconds[2:]) or seconds[1:]
     print(f"no-op re-plan: new token {seconds[0]:.2f} s; cached token median {warm[len(warm) // 2]:.2f} s "
           f"(min {warm[0]:.2f}, max {warm[-1]:.2f}, {len(warm)} runs)")
