@@ -3,8 +3,7 @@
 Yinchuan and Zhongwei are regions of one Keystone: their clouds.yaml entries carry the same auth_url,
 user and project, so one token serves both (a token's catalog covers every region). Every new token
 costs Keystone a password check and costs each service behind it a validation call to Keystone on its
-first request; reusing a still-valid token between runs saves both, which is most of what a no-op plan
-costs a small Keystone.
+first request; reusing a still-valid token between runs saves both (on the lab, 0.3 s of a 1.5 s plan).
 
 A token is kept in ``<cache>/<key>.json`` (directory 0700, file 0600), where the key is a SHA-256 of the
 whole ``auth`` section of the clouds.yaml entry (password included, so changed credentials never reuse
