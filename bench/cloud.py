@@ -77,28 +77,11 @@ def _clients(path: Path, tokens: Path | None = None) -> tuple[Any, Any]:
 
 def lab_cpu_seconds() -> float:
     """CPU seconds used so far by the lab's processes (those in its ledger) and all their descendants."""
-    from nxgov.lab.ledger import Ledger
+    from nxgov.lab.ledger import Ledger, process_tree
     from nxgov.lab.openstack.install import default_lab_dir
 
-    parent: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
-        parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
     roots = {e.pid for e in Ledger(default_lab_dir()).entries() if e.kind == "process" and e.pid}
-
-    def in_lab(pid: int) -> bool:
-        while pid > 1:
-            if pid in roots:
-                return True
-            pid = parent.get(pid, 0)
-        return False
-
-    return sum(t for pid, t in ticks.items() if in_lab(pid)) / os.sysconf("SC_CLK_TCK")
+    return sum(process_tree(roots).values()) / os.sysconf("SC_CLK_TCK")
 
 
 def _calls(clients: dict[str, Any]) -> int:

@@ -46,6 +46,28 @@ def process_start_time(pid: int) -> int | None:
     return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
+def process_tree(roots: set[int]) -> dict[int, int]:
+    """``roots`` and all their living descendants, each with the CPU it has used (clock ticks, user + system)."""
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+
+    def inside(pid: int) -> bool:
+        while pid > 1:
+            if pid in roots:
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    return {pid: t for pid, t in ticks.items() if inside(pid)}
+
+
 def process_alive(pid: int, start_time: int | None) -> bool:
     current = process_start_time(pid)
     return current is not None and (start_time is None or current == start_time)

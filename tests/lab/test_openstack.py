@@ -337,26 +337,10 @@ def test_service_that_dies_is_named_with_region_and_log(tmp_path: Any) -> None:
 def test_lab_listens_on_loopback_only(openstack_lab: OpenStackLab) -> None:
     import re
     import subprocess
-    from pathlib import Path
 
-    from nxgov.lab.ledger import Ledger
+    from nxgov.lab.ledger import Ledger, process_tree
 
-    roots = {e.pid for e in Ledger(openstack_lab.lab_dir).entries("openstack") if e.pid}
-    parents: dict[int, int] = {}
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_file.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat_file.parent.name)] = int(fields[1])
-    lab_pids = set(roots)
-    changed = True
-    while changed:
-        changed = False
-        for pid, ppid in parents.items():
-            if ppid in lab_pids and pid not in lab_pids:
-                lab_pids.add(pid)
-                changed = True
+    lab_pids = set(process_tree({e.pid for e in Ledger(openstack_lab.lab_dir).entries("openstack") if e.pid}))
     out = subprocess.run(["ss", "-Hltunp"], capture_output=True, text=True, check=True).stdout
     checked = 0
     for line in out.splitlines():
