@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.strict_skips"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

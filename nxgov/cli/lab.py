@@ -84,6 +84,35 @@ def up(ctx: typer.Context, lab_dir: LabDir = None,
 
 
 @app.command()
+def install(ctx: typer.Context, lab_dir: LabDir = None,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be installed")] = False,
+            ) -> None:
+    """Install the Debian packages and the OpenStack service venv every lab part needs (no estate needed).
+
+    ``lab up`` installs them too, part by part; this does it all at once, ahead of time (scripts/test.sh does,
+    before the tests start, so no test depends on what a machine happened to have installed).
+    """
+    lab = _lab(ctx, lab_dir, with_estate=False)
+    todo = lab.install_plan()
+    if dry_run:
+        if settings(ctx).json:
+            emit_json({"schema": "nxgov.lab.install/1", "dry_run": True, "installed": todo})
+        else:
+            console.print("\n".join(f"would install {item}" for item in todo) or "nothing to install")
+        return
+    try:
+        lab.install(lambda message: err_console.print(f"[dim]{message}[/]", soft_wrap=True))
+    except Exception as exc:
+        record_failure(ctx, "lab install", str(lab.lab_dir), exc, {"missing": todo})
+        raise
+    record(ctx, "lab install", str(lab.lab_dir), "changed" if todo else "ok", {"installed": todo})
+    if settings(ctx).json:
+        emit_json({"schema": "nxgov.lab.install/1", "dry_run": False, "installed": todo})
+        return
+    console.print("\n".join(f"installed {item}" for item in todo) or "everything the lab needs is installed")
+
+
+@app.command()
 def status(ctx: typer.Context, lab_dir: LabDir = None) -> None:
     """Each component's health (exit 1 when something is not running)."""
     states = _lab(ctx, lab_dir, with_estate=False).status()

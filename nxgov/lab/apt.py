@@ -14,9 +14,14 @@ def installed(package: str) -> bool:
     return out.returncode == 0 and out.stdout.strip().endswith(" installed")
 
 
+def missing_packages(packages: Sequence[str]) -> list[str]:
+    """The ones of ``packages`` that are not installed, in order, each once."""
+    return [p for p in dict.fromkeys(packages) if not installed(p)]
+
+
 def ensure_packages(packages: Sequence[str], progress: Callable[[str], None] = lambda _m: None) -> None:
     """Install the missing ones; refresh stale package lists once if apt cannot find a package."""
-    missing = [p for p in packages if not installed(p)]
+    missing = missing_packages(packages)
     if not missing:
         return
     progress(f"installing Debian packages: {' '.join(missing)}")

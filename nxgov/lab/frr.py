@@ -30,6 +30,7 @@ from typing import Any
 
 from nxgov.errors import LabError
 from nxgov.lab import sshd
+from nxgov.lab.apt import ensure_packages
 from nxgov.lab.ledger import Entry, Ledger
 from nxgov.lab.netns import (
     IFNAMSIZ,
@@ -42,7 +43,6 @@ from nxgov.lab.netns import (
     add_veth,
     alive,
     describe,
-    ensure_package,
     namespaces,
     run,
     set_link,
@@ -56,6 +56,8 @@ from nxgov.network.render.frr import port_name
 
 COMPONENT = "extranet"
 FRR_DIR = Path("/usr/lib/frr")
+PACKAGES: tuple[str, ...] = ("frr", *sshd.PACKAGES)
+"""Debian packages the extranet part runs on: FRRouting, and OpenSSH's server in front of vtysh."""
 VTYSH = Path("/usr/bin/vtysh")
 DAEMONS = ("zebra", "staticd", "bgpd", "ospf6d", "bfdd")
 MGMT_BRIDGE = f"{PREFIX}mgmt"
@@ -238,7 +240,7 @@ class Extranet:
                         for s in self.status()]
             say("extranet: removing a stale or different lab extranet")
             self.down()
-        ensure_package("frr", FRR_DIR / "zebra")
+        ensure_packages(PACKAGES)
         sshd.ensure_sshd()
         self._prepare_files(topology)
         say(f"extranet: {len(topology.routers)} router namespaces, {len(topology.cables())} plane links, "

@@ -31,6 +31,8 @@ import yaml
 
 from nxgov.errors import LabError
 from nxgov.estate.model import Device, Estate
+from nxgov.lab import frr, sshd
+from nxgov.lab.apt import ensure_packages, missing_packages
 from nxgov.lab.frr import Extranet, cabled
 from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec
 from nxgov.lab.ledger import Ledger, process_alive
@@ -38,11 +40,14 @@ from nxgov.lab.netns import ComponentStatus
 from nxgov.lab.netsim.process import NetsimProcess
 from nxgov.lab.netsim.spec import DeviceSpec, SimSpec, write_spec
 from nxgov.lab.openstack import OpenStackLab
+from nxgov.lab.openstack.install import REQUIRED_APT, ensure_installed, venv_complete
 from nxgov.lab.sshd import ensure_key
 
 Progress = Callable[[str], None]
 PARTS: tuple[str, ...] = ("netsim", "extranet", "legacy-hosts", "openstack")
 SIMULATED = ("huawei_vrp", "h3c_comware")
+PACKAGES: tuple[str, ...] = (*frr.PACKAGES, *sshd.PACKAGES, *REQUIRED_APT)
+"""Every Debian package some part of the lab runs on (the simulators need none)."""
 LEGACY_DATA_FILES = 50
 
 
@@ -126,6 +131,21 @@ class Lab:
             if report.detail.startswith("already running"):
                 progress(f"{report.component} {report.name}: already running")
         return reports
+
+    def install_plan(self) -> list[str]:
+        """What ``install`` would add, one line per item (for --dry-run); empty when everything is there."""
+        lines = [f"Debian package {p}" for p in missing_packages(PACKAGES)]
+        if not venv_complete(self.lab_dir):
+            lines.append(f"OpenStack service venv in {self.lab_dir / 'venv'}")
+        return lines
+
+    def install(self, progress: Progress = lambda _m: None) -> list[str]:
+        """Install every Debian package and the service venv the lab's parts need (what ``up`` would install)."""
+        require_root("install")
+        todo = self.install_plan()
+        ensure_packages(PACKAGES, progress)
+        ensure_installed(self.lab_dir, progress)
+        return todo
 
     def status(self) -> list[ComponentStatus]:
         out = [self._netsim_status()]

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from nxgov.errors import LabError
-from nxgov.lab.apt import ensure_packages
 from nxgov.lab.ledger import Entry, Ledger, process_alive, remove
 
 PREFIX = "nxl-"
@@ -42,12 +41,6 @@ class ComponentStatus:
     name: str
     state: str
     detail: str = ""
-
-
-def ensure_package(package: str, binary: Path) -> None:
-    """Install Debian ``package`` unless ``binary`` is already there."""
-    if not binary.exists():
-        ensure_packages([package])
 
 
 def run(argv: Sequence[str], netns: str | None = None, timeout: float = 30.0) -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from nxgov.lab.netns import ensure_package, run
+from nxgov.lab.apt import ensure_packages
+from nxgov.lab.netns import run
 
 SSHD = Path("/usr/sbin/sshd")
+PACKAGES: tuple[str, ...] = ("openssh-server", "iproute2")
+"""What every lab part that runs sshd in a namespace needs."""
 
 
 def ensure_sshd() -> None:
     """OpenSSH's server installed and its privilege-separation directory present (sshd refuses to start without)."""
-    ensure_package("openssh-server", SSHD)
+    ensure_packages(PACKAGES)
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
 
 

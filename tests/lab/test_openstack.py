@@ -190,7 +190,6 @@ def test_server_active_and_reachable(openstack_lab: OpenStackLab, member: Callab
         addresses = [a["addr"] for nets in server.addresses.values() for a in nets]
         v4_addr = next(a for a in addresses if ":" not in a)
         assert any(":" in a for a in addresses), addresses
-        assert openstack_lab.servers_reachable, "the lab installs sshd: servers must get a reachable namespace"
         v6_addr = next(a for a in addresses if ":" in a)
         for address in (v4_addr, v6_addr):
             text = _ssh(address, key, "ip -o addr show dev eth0; hostname")

@@ -23,7 +23,14 @@ from tests.network.estates import full_scale_plan, sample
 
 USER, PASSWORD = "admin", "Render-pass-1"
 DEVICE_ERROR = r"^(Error: | % )"
-VTYSH = shutil.which("vtysh")
+
+
+def vtysh() -> str:
+    """FRR's vtysh, looked up when a test runs (scripts/test.sh installs frr first when root)."""
+    found = shutil.which("vtysh")
+    if found is None:
+        pytest.skip("vtysh (Debian package frr) is not installed: run as root, scripts/test.sh installs it")
+    return found
 
 
 def intent(estate: str, name: str) -> DeviceIntent:
@@ -116,21 +123,19 @@ def test_unknown_platform_is_refused() -> None:
         render(DeviceIntent(**{**ios.__dict__, "platform": "junos"}))
 
 
-@pytest.mark.skipif(VTYSH is None, reason="vtysh (Debian package frr) is not installed")
 @pytest.mark.parametrize(("estate", "name"), [("lab", "frr-640000"), ("lab", "frr-640100"), ("lab", "frr-640104")])
 def test_vtysh_accepts_frr_output(tmp_path: Path, estate: str, name: str) -> None:
     conf = tmp_path / f"{name}.conf"
     conf.write_text(render(intent(estate, name)))
-    result = subprocess.run([str(VTYSH), "--dryrun", "-f", str(conf)], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([vtysh(), "--dryrun", "-f", str(conf)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(VTYSH is None, reason="vtysh (Debian package frr) is not installed")
 def test_vtysh_refuses_a_broken_line(tmp_path: Path) -> None:
     """The check above would catch a renderer mistake: vtysh --dryrun fails on an unknown command."""
     conf = tmp_path / "broken.conf"
     conf.write_text(render(intent("lab", "frr-640104")).replace(" bgp router-id", " bgp routr-id"))
-    assert subprocess.run([str(VTYSH), "--dryrun", "-f", str(conf)], capture_output=True, timeout=30).returncode
+    assert subprocess.run([vtysh(), "--dryrun", "-f", str(conf)], capture_output=True, timeout=30).returncode
 
 
 

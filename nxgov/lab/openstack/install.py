@@ -50,11 +50,20 @@ def ensure_installed(lab_dir: Path, progress: Progress = print) -> None:
     ensure_venv(lab_dir, progress)
 
 
-def ensure_venv(lab_dir: Path, progress: Progress) -> Path:
+def venv_complete(lab_dir: Path) -> bool:
+    """Whether the service venv holds exactly the pinned set."""
     venv = venv_dir(lab_dir)
     marker = venv / MARKER
-    wanted = "\n".join(PINNED) + "\n"
-    if marker.exists() and marker.read_text() == wanted and (venv / "bin" / "python").exists():
+    return marker.exists() and marker.read_text() == _wanted() and (venv / "bin" / "python").exists()
+
+
+def _wanted() -> str:
+    return "\n".join(PINNED) + "\n"
+
+
+def ensure_venv(lab_dir: Path, progress: Progress) -> Path:
+    venv = venv_dir(lab_dir)
+    if venv_complete(lab_dir):
         return venv
     lab_dir.mkdir(parents=True, exist_ok=True)
     if not (venv / "bin" / "python").exists():
@@ -75,7 +84,7 @@ def ensure_venv(lab_dir: Path, progress: Progress) -> Path:
             f"pip could not install the OpenStack services into {venv}:\n{tail}",
             f"full log: {log}; PyPI must be reachable",
         )
-    marker.write_text(wanted)
+    (venv / MARKER).write_text(_wanted())
     return venv
 
 

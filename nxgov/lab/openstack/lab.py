@@ -22,8 +22,8 @@ from nxgov.lab.openstack.services import COMPONENT, Processes, Service, log_tail
 Progress = Callable[[str], None]
 
 TEMPLATE_MARKER = ".nxgov-template-complete"
-NOVA_DRIVER_FAKE = "fake.FakeDriver"
-NOVA_DRIVER_NETNS = "nxlab_nova_driver.NetnsFakeDriver"
+NOVA_DRIVER = "nxlab_nova_driver.NetnsFakeDriver"
+"""Servers get a namespace with an sshd on their fixed IPs; ``up`` installs what it needs (openssh-server, iproute2)."""
 
 
 def _quiet(_: str) -> None:
@@ -33,15 +33,9 @@ def _quiet(_: str) -> None:
 class OpenStackLab:
     """The OpenStack regions of the rehearsal lab in ``lab_dir``."""
 
-    def __init__(self, lab_dir: Path, nova_driver: str | None = None) -> None:
+    def __init__(self, lab_dir: Path) -> None:
         self.lab_dir = lab_dir
         self.layout = Layout(lab_dir)
-        self.nova_driver = nova_driver or (NOVA_DRIVER_NETNS if _netns_driver_available() else NOVA_DRIVER_FAKE)
-
-    @property
-    def servers_reachable(self) -> bool:
-        """Whether servers get a namespace with an sshd on their fixed IPs (the netns driver is in use)."""
-        return self.nova_driver == NOVA_DRIVER_NETNS
 
     @property
     def clouds_yaml(self) -> Path:
@@ -88,7 +82,7 @@ class OpenStackLab:
     def _up(self, procs: Processes, progress: Progress) -> None:
         layout, settings = self.layout, procs.settings
         layout.logs.mkdir(parents=True, exist_ok=True)
-        Renderer(layout, settings).write_all(self.nova_driver)
+        Renderer(layout, settings).write_all(NOVA_DRIVER)
         procs.install_runtime()
         boot = Bootstrapper(procs, progress)
         fingerprint = hashlib.sha256((layout.root / "settings.json").read_bytes()).hexdigest()
@@ -243,11 +237,6 @@ def _copy_tree(src: Path, dst: Path) -> None:
                             check=False)
     if result.returncode != 0:
         raise LabError(f"cannot copy {src} to {dst}: {result.stderr.strip()}")
-
-
-def _netns_driver_available() -> bool:
-    """The reachable-server driver needs ``ip netns``, ``unshare`` and OpenSSH's sshd."""
-    return all(shutil.which(tool) for tool in ("ip", "unshare", "ssh-keygen")) and Path("/usr/sbin/sshd").exists()
 
 
 __all__ = ["COMPONENT", "OpenStackLab"]
