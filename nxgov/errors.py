@@ -16,6 +16,7 @@ class ExitCode:
     FAILED = 1
     BAD_INPUT = 2
     CHANGES = 3
+    INTERRUPTED = 130
 
 
 class NxgovError(Exception):
@@ -36,6 +37,14 @@ class InputError(NxgovError):
     """The operator gave something nxgov cannot use (a file, an option, an argument)."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class DepartmentInputError(InputError):
+    """An :class:`InputError` about one department of the estate; ``department`` is its code (to locate it)."""
+
+    def __init__(self, department: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.department = department
 
 
 @dataclass(frozen=True)
@@ -98,3 +107,13 @@ class AuditError(NxgovError):
 
 class LabError(NxgovError):
     """The rehearsal lab cannot be brought up, inspected or torn down."""
+
+
+class Interrupted(NxgovError):
+    """The operator interrupted nxgov (Ctrl-C)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+class InternalError(NxgovError):
+    """Something nxgov did not expect went wrong: a bug, reported as one line instead of a traceback."""

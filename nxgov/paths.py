@@ -30,6 +30,13 @@ def default_state_db() -> Path:
     return Path(env) if env else state_home() / "state.db"
 
 
+def default_known_hosts() -> Path:
+    """``$NXGOV_KNOWN_HOSTS``, else ``<state home>/known_hosts``: the SSH host keys nxgov trusts, in its own directory
+    whatever ``--state`` names (a state file in /tmp must not put the trust anchors there)."""
+    env = os.environ.get("NXGOV_KNOWN_HOSTS")
+    return Path(env) if env else state_home() / "known_hosts"
+
+
 def default_estate() -> Path:
     """``$NXGOV_ESTATE``, else ``inventories/ningxia`` (the embedded default, found beside the package)."""
     env = os.environ.get("NXGOV_ESTATE")

@@ -128,9 +128,9 @@ class BaseHook:
 class AuditHook(BaseHook):
     """Writes one audit record per finished target.
 
-    ``task_started`` checks that the log can be written, so an unwritable or damaged log stops the run
-    before any target is touched. With ``dry_run`` the records of targets that did not fail say
-    "dry-run" (and whether the target would have changed) instead of "ok"/"changed".
+    ``task_started`` runs :meth:`AuditLog.preflight` (the log can be written and its chain verifies), so an
+    unwritable or damaged log stops the run before any target is touched. With ``dry_run`` the records of
+    targets that did not fail say "dry-run" (and whether the target would have changed) instead of "ok"/"changed".
     """
 
     def __init__(self, audit_log: AuditLog, command: str, *, dry_run: bool = False) -> None:
@@ -139,7 +139,7 @@ class AuditHook(BaseHook):
         self.dry_run = dry_run
 
     def task_started(self, name: str, targets_count: int) -> None:
-        self.audit_log.ensure_writable()
+        self.audit_log.preflight()
 
     def target_finished(self, name: str, result: TargetResult[Any]) -> None:
         details: dict[str, Any] = {"task": name, "status": result.status.value, "duration_s": result.duration_s}

@@ -5,12 +5,19 @@ add a :class:`Migration` to :data:`MIGRATIONS`. Migrations run in order when a s
 in its own ``BEGIN IMMEDIATE`` transaction that re-reads the schema version first, so any number of
 processes may open a fresh or outdated store at once and every migration is applied exactly once.
 
-The store runs in WAL mode with a 30 s busy timeout: readers never block the single writer, and
-writers queue instead of failing with "database is locked".
+The store runs in WAL mode with a 30 s busy timeout (``NXGOV_STATE_BUSY_TIMEOUT`` seconds): readers never
+block the single writer, and writers queue instead of failing with "database is locked"; a writer still
+waiting when the timeout runs out gets a :class:`StateError` (exit 1: retry).
+
+What cannot be used is told apart for the operator: a file that is not an SQLite database, or a store
+written by a newer nxgov, is bad input (:class:`UnusableStoreError`, exit 2, naming the file and the fix); a
+store the operating system will not let nxgov write (read-only, immutable) is opened read-only, so commands
+that only read it still work, and the first write fails with the fix (exit 1).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -23,9 +30,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from nxgov.errors import StateError
+from nxgov.errors import ExitCode, StateError
 
 BUSY_TIMEOUT_S = 30.0
+"""How long a writer waits for another one by default; ``NXGOV_STATE_BUSY_TIMEOUT`` (seconds) overrides it."""
+BUSY_TIMEOUT_ENV = "NXGOV_STATE_BUSY_TIMEOUT"
 _WHERE_HINT = "point --state or the NXGOV_STATE environment variable at the nxgov state store"
 
 
@@ -121,23 +130,48 @@ MIGRATIONS: tuple[Migration, ...] = (
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 
 
+class UnusableStoreError(StateError):
+    """``--state`` names something that is not a store this nxgov can use (damaged, or from a newer nxgov): exit 2."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+def busy_timeout() -> float:
+    """Seconds a writer waits for another writer: ``NXGOV_STATE_BUSY_TIMEOUT``, else :data:`BUSY_TIMEOUT_S`."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not text:
+        return BUSY_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 86400:
+        raise UnusableStoreError(f"{BUSY_TIMEOUT_ENV}={text!r} is not a number of seconds",
+                                 f"set {BUSY_TIMEOUT_ENV} to e.g. 30, or unset it")
+    return value
+
+
 class StateStore:
     """An open state store. Use :meth:`open`; close it, or use it as a context manager.
 
     A store belongs to the thread that opened it (SQLite connections are not shared across threads).
     """
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, read_only: bool = False) -> None:
         self.path = path
         self._connection = connection
+        self.read_only = read_only
+        """Opened read-only because the operating system refuses writes; :meth:`transaction` fails."""
 
     @classmethod
     def open(cls, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> StateStore:
         """Open (creating if need be) the store at ``path`` and bring its schema up to date."""
         _check_sequence(migrations)
-        connection = _connect(path)
-        store = cls(path, connection)
+        writable = _create_private(path)
+        connection = _connect(path, writable)
+        store = cls(path, connection, read_only=not writable)
         try:
+            store._check_integrity()
             store._migrate(migrations)
         except sqlite3.Error as error:
             connection.close()
@@ -160,14 +194,19 @@ class StateStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: taken with ``BEGIN IMMEDIATE`` (waiting up to the busy timeout for other
-        writers), committed when the block ends, rolled back if it raises. Transactions do not nest."""
+        writers), committed when the block ends, rolled back if it raises. Transactions do not nest.
+        An SQLite failure inside the block (read-only, damaged, disk full) is raised as a :class:`StateError`."""
+        if self.read_only:
+            raise _read_only_error(self.path)
         self._execute_control("BEGIN IMMEDIATE")
         try:
             yield self._connection
             self._execute_control("COMMIT")
-        except BaseException:
+        except BaseException as error:
             if self._connection.in_transaction:
                 self._connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error) and _environmental(error):
+                raise _sqlite_error(self.path, error) from error
             raise
 
     def record_run_start(self, command: str) -> int:
@@ -199,14 +238,21 @@ class StateStore:
     ) -> None:
         self.close()
 
+    def _check_integrity(self) -> None:
+        """A cheap whole-file check (``PRAGMA quick_check``, milliseconds for a store of a few MB), so a damaged
+        store is reported once, at open, naming the file, instead of failing some later query."""
+        found = self._connection.execute("PRAGMA quick_check(1)").fetchone()
+        if found is None or str(found[0]) != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {found[0] if found else 'no answer'}")
+
     def _migrate(self, migrations: Sequence[Migration]) -> None:
         known = migrations[-1].version if migrations else 0
         current = self.schema_version
         if current > known:
-            raise StateError(
-                f"the state store {self.path} is at schema version {current}, "
-                f"but this nxgov only knows versions up to {known}",
-                "a newer nxgov wrote this store: upgrade nxgov, or point --state or NXGOV_STATE at another store",
+            raise UnusableStoreError(
+                f"the state store {self.path} was made by a newer nxgov: it is at schema version {current}, "
+                f"but this nxgov only knows versions up to {known}; nothing was changed",
+                "upgrade nxgov to the version that wrote this store, or point --state or NXGOV_STATE at another store",
             )
         for migration in migrations:
             if migration.version > current:
@@ -237,29 +283,68 @@ class StateStore:
             raise _sqlite_error(self.path, error) from error
 
 
+_DAMAGED = ("not a database", "malformed", "encrypted", "corrupt")
+
+
 def _sqlite_error(path: Path, error: sqlite3.Error) -> StateError:
-    """Word an SQLite failure for the operator: another writer held on too long, or the file is unusable."""
-    if "locked" in str(error) or "busy" in str(error):
+    """Word an SQLite failure for the operator: another writer held on too long (exit 1, retry), the file
+    is read-only (exit 1, make it writable), or the file is not a usable store (exit 2, move it aside)."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
         return StateError(
-            f"the state store {path} stayed busy for {BUSY_TIMEOUT_S:.0f} s ({error})",
-            "another nxgov process is writing to it: wait for it to finish and re-run",
+            f"the state store {path} is locked by another nxgov process (waited {busy_timeout():g} s: {text}); "
+            "nothing was changed",
+            "another nxgov process is writing to it: retry when it has finished",
+        )
+    if "readonly" in text or "read-only" in text:
+        return _read_only_error(path)
+    if any(word in text for word in _DAMAGED):
+        return UnusableStoreError(
+            f"{path} is not a usable nxgov state store ({text}); nothing was changed",
+            f"if this is the right file, it is damaged: move it aside (mv {path} {path}.damaged) and restore it "
+            f"from a backup, or let nxgov start a new one (stored IPv6 numbering and device history start over); "
+            f"else {_WHERE_HINT}",
         )
     return StateError(
-        f"{path} is not a usable nxgov state store ({error})",
+        f"{path} is not a usable nxgov state store ({text})",
         f"{_WHERE_HINT}; if this file is damaged, move it aside and nxgov will start a new one",
     )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """Connect and set the pragmas, proving on the way that the file is an SQLite database."""
-    _create_private(path)
+def _environmental(error: sqlite3.Error) -> bool:
+    """Whether an SQLite failure comes from the store's file or its users (locks, permissions, damage, disk),
+    not from nxgov's own SQL (those stay exceptions with a traceback: they are bugs)."""
+    text = str(error)
+    return any(word in text for word in ("locked", "busy", "readonly", "read-only", "disk", *_DAMAGED))
+
+
+def _read_only_error(path: Path) -> StateError:
+    return StateError(
+        f"the state store {path} is read-only: nxgov may read it but not write it; nothing was changed",
+        f"make it writable for this user (chmod u+w {path}; lsattr/chattr -i if it is immutable; a read-only "
+        "mount must be remounted read-write), or point --state or NXGOV_STATE at a writable store",
+    )
+
+
+def _connect(path: Path, writable: bool = True) -> sqlite3.Connection:
+    """Connect and set the pragmas, proving on the way that the file is an SQLite database.
+
+    A store the operating system will not let us write is opened read-only (and must already use WAL)."""
+    timeout = busy_timeout()
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        if writable:
+            connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        else:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            connection = sqlite3.connect(uri, timeout=timeout, isolation_level=None, uri=True)
     except sqlite3.Error as error:
         raise StateError(f"cannot open the state store {path}: {error}", _WHERE_HINT) from error
     try:
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
-        _enable_wal(connection, path)
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
+        if writable:
+            _enable_wal(connection, path, timeout)
+        else:
+            connection.execute("PRAGMA schema_version").fetchone()
         connection.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as error:
         connection.close()
@@ -270,14 +355,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _enable_wal(connection: sqlite3.Connection, path: Path) -> None:
+def _enable_wal(connection: sqlite3.Connection, path: Path, timeout: float = BUSY_TIMEOUT_S) -> None:
     """Switch to WAL, retrying while another process holds the file.
 
     SQLite answers a journal-mode change with "database is locked" at once, without waiting out the
     busy timeout, when another connection is busy with the file (as happens when several processes
     open a fresh store together), so the wait is done here.
     """
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     while True:
         try:
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -293,13 +378,50 @@ def _enable_wal(connection: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def _create_private(path: Path) -> None:
-    """Create the directory (0700) and an empty store file (0600); SQLite gives its WAL files the same mode."""
+_READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def _create_private(path: Path) -> bool:
+    """Create the directory (0700) and an empty store file (0600); SQLite gives its WAL files the same mode.
+
+    Returns whether the store can be written: False for an existing file the operating system only lets
+    us read (it is then opened read-only)."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except (FileExistsError, NotADirectoryError) as error:
+        raise UnusableStoreError(
+            f"cannot create the state store {path}: {_first_file_ancestor(path) or path.parent} is a file, "
+            "not a directory; nothing was changed",
+            _WHERE_HINT,
+        ) from error
     except OSError as error:
         raise StateError(f"cannot create the state store {path}: {error.strerror or error}", _WHERE_HINT) from error
+    if path.is_dir():
+        raise UnusableStoreError(f"the state store {path} is a directory; nothing was changed",
+                                 f"{_WHERE_HINT} (a file), e.g. {path / 'state.db'}")
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError as error:
+        if error.errno in _READ_ONLY_ERRNOS and os.access(path, os.F_OK) and _readable(path):
+            return False
+        raise StateError(f"cannot create the state store {path}: {error.strerror or error}", _WHERE_HINT) from error
+    return True
+
+
+def _readable(path: Path) -> bool:
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+    except OSError:
+        return False
+    return path.is_file()
+
+
+def _first_file_ancestor(path: Path) -> Path | None:
+    """The nearest ancestor of ``path`` that exists and is not a directory (the one in the way)."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
 
 
 def _check_sequence(migrations: Sequence[Migration]) -> None:

@@ -31,7 +31,7 @@ class Run:
 def nxgov(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run ``nxgov ARGS`` as a real process; the audit log and state live in tmp_path."""
     env = {**os.environ, "NXGOV_AUDIT_LOG": str(tmp_path / "audit.jsonl"), "NXGOV_STATE": str(tmp_path / "state.db"),
-           "COLUMNS": "200"}
+           "NXGOV_KNOWN_HOSTS": str(tmp_path / "known_hosts"), "COLUMNS": "200"}
 
     def run(*args: str, cwd: Path = ROOT) -> Run:
         proc = subprocess.run([sys.executable, "-c", "from nxgov.cli.main import run; run()", *args],
@@ -42,7 +42,8 @@ def nxgov(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 # The lab tests' own state store and audit log (the lab's IPv6 plan lands there, not in root's real store).
-LAB_TEST_ENV = {"NXGOV_STATE": "/tmp/nxgov-lab-tests/state.db", "NXGOV_AUDIT_LOG": "/tmp/nxgov-lab-tests/audit.jsonl"}
+LAB_TEST_ENV = {"NXGOV_STATE": "/tmp/nxgov-lab-tests/state.db", "NXGOV_AUDIT_LOG": "/tmp/nxgov-lab-tests/audit.jsonl",
+                "NXGOV_KNOWN_HOSTS": "/tmp/nxgov-lab-tests/known_hosts"}
 
 
 def _nxgov_root(*args: str) -> subprocess.CompletedProcess[str]:

@@ -342,13 +342,13 @@ def test_unwritable_location_names_the_path_and_the_fix(tmp_path: Path) -> None:
     assert "--audit-log" in raised.value.hint and "NXGOV_AUDIT_LOG" in raised.value.hint
 
 
-def test_ensure_writable_checks_without_writing(log_path: Path) -> None:
+def test_preflight_checks_without_writing(log_path: Path) -> None:
     log = filled(log_path, 2)
-    log.ensure_writable()
+    log.preflight()
     assert len(lines(log_path)) == 2
     write_lines(log_path, lines(log_path)[:1])
     with pytest.raises(AuditError):
-        log.ensure_writable()
+        log.preflight()
 
 
 def test_audit_record_round_trips() -> None:

@@ -227,3 +227,21 @@ def test_audit_hook_refuses_to_start_on_a_damaged_log(tmp_path: Path) -> None:
     with pytest.raises(AuditError):
         run(task, NODES, name="apply", hooks=[AuditHook(log, "cloud apply")])
     assert touched == []
+
+
+def test_audit_hook_refuses_to_start_on_an_edited_record(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    for name in ("x", "y", "z"):
+        log.append("cloud apply", name, "ok")
+    content = (tmp_path / "audit.jsonl").read_text().splitlines()
+    content[0] = content[0].replace('"result":"ok"', '"result":"failed"')
+    (tmp_path / "audit.jsonl").write_text("".join(line + "\n" for line in content))
+    touched: list[Node] = []
+
+    def task(node: Node) -> Outcome:
+        touched.append(node)
+        return Outcome(changed=True)
+
+    with pytest.raises(AuditError, match="line 1"):
+        run(task, NODES, name="apply", hooks=[AuditHook(log, "cloud apply")])
+    assert touched == []

@@ -80,7 +80,11 @@ def parse_since(value: str | None) -> datetime | None:
     relative = _RELATIVE.fullmatch(text)
     if relative:
         amount, unit = relative.groups()
-        return datetime.now().astimezone() - timedelta(**{_UNITS[unit]: int(amount)})
+        try:
+            return datetime.now().astimezone() - timedelta(**{_UNITS[unit]: int(amount)})
+        except OverflowError as error:
+            raise InputError(f"--since {value!r} reaches back before year 1",
+                             "use a shorter duration, or an ISO time such as 2025-03-01T08:00") from error
     try:
         return datetime.fromisoformat(text).astimezone()
     except ValueError as error:
@@ -99,7 +103,7 @@ def _print_records(records: list[AuditRecord], log: str) -> None:
         console.print(f"no matching records in {escape(log)}")
         return
     table = Table(title=f"audit log {escape(log)}", title_justify="left")
-    for column in ("seq", "time (UTC)", "operator", "command", "target", "result", "details"):
+    for column in ("seq", "time (UTC)", "operator", "os user", "command", "target", "result", "details"):
         table.add_column(column, justify="right" if column == "seq" else "left", overflow="fold")
     for record in records:
         style = _RESULT_STYLE.get(record.result, "")
@@ -107,6 +111,7 @@ def _print_records(records: list[AuditRecord], log: str) -> None:
             str(record.seq),
             record.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
             escape(record.operator),
+            escape(record.os_user or "-"),
             escape(record.command),
             escape(record.target),
             f"[{style}]{escape(record.result)}[/]" if style else escape(record.result),

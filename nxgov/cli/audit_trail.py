@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from nxgov.cli.context import settings
 
+if TYPE_CHECKING:
+    from nxgov.audit import AuditLog
+
+
+def preflight(ctx: typer.Context) -> None:
+    """Call before a command changes anything: fails unless its audit record can be written (the log is
+    writable and its chain verifies; see :meth:`nxgov.audit.AuditLog.preflight`)."""
+    _log(ctx).preflight()
+
 
 def record(ctx: typer.Context, command: str, target: str, result: str, details: Mapping[str, Any] | None = None,
            secrets: Iterable[str] = ()) -> None:
+    _log(ctx).append(command, target, result, details, secrets=secrets)
+
+
+def _log(ctx: typer.Context) -> AuditLog:
     from nxgov.audit import AuditLog
 
     opts = settings(ctx)
-    AuditLog(opts.audit_log, operator=opts.operator).append(command, target, result, details, secrets=secrets)
+    return AuditLog(opts.audit_log, operator=opts.operator)
 
 
 def record_failure(ctx: typer.Context, command: str, target: str, error: Exception,

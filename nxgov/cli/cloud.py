@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from nxgov.cli.context import settings
-from nxgov.cli.output import console, emit_json, err_console
+from nxgov.cli.output import confirm, console, emit_json, err_console
 from nxgov.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -61,10 +60,14 @@ def plan(ctx: typer.Context, prune: Prune = False,
                                                          help="Exit 3 when there are changes (for CI)")] = False,
          timeout: Timeout = 120.0) -> None:
     """Compare the estate with the nodes and show the changes apply would make. Changes nothing."""
+    from nxgov.cli.output import check_writable, write_output
+
+    if out is not None:
+        check_writable(out, "--out")
     planned, clients, seconds = _plan(ctx, prune, timeout)
     document = planned.plan.to_json()
     if out is not None:
-        out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_output(out, json.dumps(document, ensure_ascii=False, indent=2) + "\n", "--out")
     if settings(ctx).json:
         emit_json({**document, "api_calls": _calls(clients), "seconds": round(seconds, 3)})
     else:
@@ -91,6 +94,10 @@ def apply(ctx: typer.Context,
     from nxgov.cli.cloud_tables import render_apply, render_plan
 
     saved = _load_plan(plan_file) if plan_file is not None else None
+    if not dry_run:
+        from nxgov.cli.audit_trail import preflight
+
+        preflight(ctx)
     planned, clients, _ = _plan(ctx, saved.prune if saved is not None else prune, timeout)
     plan = planned.plan
     if saved is not None:
@@ -104,10 +111,10 @@ def apply(ctx: typer.Context,
     if dry_run or plan.empty:
         _finish(ctx, plan, None, clients, dry_run)
         return
-    if not yes and saved is None:
-        if not sys.stdin.isatty():
-            raise InputError("apply needs confirmation", "pass --yes, or apply a saved plan: apply PLAN.json")
-        typer.confirm(f"apply {len(plan.changes)} change(s)?", abort=True)
+    if not confirm(f"apply {len(plan.changes)} change(s)?", yes=yes or saved is not None, json=settings(ctx).json,
+                   refusal="apply needs confirmation", hint="pass --yes, or apply a saved plan: apply PLAN.json"):
+        err_console.print("nothing changed")
+        return
     from nxgov.audit import AuditLog
     from nxgov.cli.progress import ProgressHook, make_progress
     from nxgov.cloud.apply import apply as run_apply

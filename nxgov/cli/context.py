@@ -30,9 +30,6 @@ class Settings:
         return self.output is OutputFormat.json
 
 
-CURRENT: list[Settings] = []
-
-
 def settings(ctx: typer.Context) -> Settings:
     obj = ctx.find_root().obj
     if not isinstance(obj, Settings):

@@ -45,17 +45,28 @@ def validate(ctx: typer.Context, path: PathArg = None) -> None:
 
 
 @app.command()
-def show(ctx: typer.Context, path: PathArg = None) -> None:
+def show(
+    ctx: typer.Context,
+    path: PathArg = None,
+    sites: Annotated[bool, typer.Option("--sites", help="Also list every site: division code, name, level, parent")
+                     ] = False,
+    devices: Annotated[bool, typer.Option("--devices", help="Also list every device: name, site, plane, platform, "
+                                                            "address")] = False,
+) -> None:
     """Summarise the estate: departments, systems by level and placement, sites per level, devices per plane."""
-    from nxgov.estate.summary import summarize
+    from nxgov.estate.summary import listings, summarize
 
-    summary = summarize(_load(ctx, path).estate)
+    estate = _load(ctx, path).estate
+    summary = summarize(estate)
+    lists = listings(estate, sites=sites, devices=devices)
     if settings(ctx).json:
-        emit_json({"schema": "nxgov.estate.show/1", **summary.as_dict()})
+        emit_json({"schema": "nxgov.estate.show/1", **summary.as_dict(), **lists})
         return
-    from nxgov.cli.estate_tables import render_summary
+    from nxgov.cli.estate_tables import render_listing, render_summary
 
     render_summary(summary)
+    for title, rows in lists.items():
+        render_listing(title.capitalize(), rows)
 
 
 @app.command()
@@ -74,13 +85,23 @@ def generate(
 
     if scale not in SCALES:
         raise InputError(f"unknown scale {scale!r}", f"use one of: {', '.join(SCALES)}")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is not a directory; nothing was written",
+                         "give --out a directory (it is created when missing)")
     files = build(scale, name)
     existing = [out / rel for rel in files if (out / rel).exists()]
     if existing and not force and not dry_run:
         raise InputError(f"{existing[0]} already exists", "pass --force to overwrite, or choose another --out")
     plan = {rel: {k: len(v) for k, v in _lists(doc).items()} for rel, doc in files.items()}
     if not dry_run:
-        write(files, out)
+        from nxgov.cli.audit_trail import preflight
+
+        preflight(ctx)
+        try:
+            write(files, out)
+        except OSError as error:
+            raise InputError(f"cannot write the estate to --out {out}: {error.strerror or error}",
+                             "choose another --out directory") from error
         from nxgov.cli.audit_trail import record
 
         record(ctx, "estate generate", str(out), "changed", {"scale": scale, "files": sorted(files)})

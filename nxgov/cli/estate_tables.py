@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 
-from nxgov.cli.output import console
+from nxgov.cli.output import console, escape
 from nxgov.estate.summary import Summary
 
 
@@ -44,3 +46,12 @@ def render_summary(summary: Summary) -> None:
     for plane, by_platform in summary.devices_by_plane.items():
         devices.add_row(plane, *(str(by_platform.get(p, 0)) for p in platforms))
     console.print(devices)
+
+
+def render_listing(title: str, rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"{title} ({len(rows):,})", title_justify="left")
+    for column in rows[0] if rows else ():
+        table.add_column(column, justify="right" if column == "port" else "left")
+    for row in rows:
+        table.add_row(*(escape("-" if value is None else str(value)) for value in row.values()))
+    console.print(table)

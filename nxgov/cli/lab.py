@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nxgov.cli.audit_trail import record, record_failure
+from nxgov.cli.audit_trail import preflight, record, record_failure
 from nxgov.cli.context import settings
 from nxgov.cli.output import console, emit_json, err_console
 from nxgov.errors import InputError
@@ -66,6 +66,7 @@ def up(ctx: typer.Context, lab_dir: LabDir = None,
             for line in plan:
                 console.print(f"would start {line}")
         return
+    preflight(ctx)
     start = time.monotonic()
     try:
         with console.status("lab: starting") as spinner:
@@ -100,6 +101,7 @@ def install(ctx: typer.Context, lab_dir: LabDir = None,
         else:
             console.print("\n".join(f"would install {item}" for item in todo) or "nothing to install")
         return
+    preflight(ctx)
     try:
         lab.install(lambda message: err_console.print(f"[dim]{message}[/]", soft_wrap=True))
     except Exception as exc:
@@ -135,6 +137,7 @@ def down(ctx: typer.Context, lab_dir: LabDir = None,
         else:
             console.print("\n".join(f"would remove {e}" for e in entries) or "nothing to remove")
         return
+    preflight(ctx)
     start = time.monotonic()
     removed = lab.down()
     elapsed = time.monotonic() - start

@@ -63,17 +63,21 @@ def plan(
                           "blocks, or a moved one's to renumber it; repeatable")] = None,
 ) -> None:
     """Allocate what the estate needs; keep every stored allocation (removed sites' stay reserved)."""
+    from nxgov.cli.audit_trail import preflight, record
     from nxgov.network.planstore import plan_ipv6
 
     estate = _estate(ctx)
-    with _store(ctx) as store:
-        outcome = plan_ipv6(store, estate, dry_run, release or ())
-    if outcome.changed and not dry_run:
-        from nxgov.cli.audit_trail import record
+    if not dry_run:
+        preflight(ctx)
 
+    def audit(outcome: PlanOutcome) -> None:
+        """Recorded before the plan is committed: if the record cannot be written, nothing is stored."""
         record(ctx, "net ipv6 plan", estate.estate, "changed",
                {"prefix": str(outcome.layout.prefix), **outcome.counts(),
                 "released": sorted({a.key for a in outcome.released if a.kind in ("site", "loopback")})})
+
+    with _store(ctx) as store:
+        outcome = plan_ipv6(store, estate, dry_run, release or (), on_change=audit)
     changes = _changes(outcome)
     if settings(ctx).json:
         emit_json({"schema": "nxgov.net.ipv6.plan/1", "estate": estate.estate, "prefix": str(outcome.layout.prefix),
@@ -176,15 +180,20 @@ def export(
     else:
         document = {"schema": "nxgov.net.ipv6.export/1", **export_json(estate.estate, outcome.layout, stored)}
         text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if out is None:
+    as_json = settings(ctx).json
+    if out is None and not (as_json and fmt is ExportFormat.csv):
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"cannot write {out}: {error.strerror or error}", "choose another --out") from error
-    console.print(f"wrote {out} ({text.count(chr(10)) - (1 if fmt is ExportFormat.csv else 0):,} "
-                  f"{'prefixes' if fmt is ExportFormat.csv else 'lines'})", soft_wrap=True)
+    if out is not None:
+        from nxgov.cli.output import write_output
+
+        write_output(out, text, "--out")
+        console.print(f"wrote {out} ({text.count(chr(10)) - (1 if fmt is ExportFormat.csv else 0):,} "
+                      f"{'prefixes' if fmt is ExportFormat.csv else 'lines'})", soft_wrap=True)
+    if as_json:
+        emit_json({"schema": "nxgov.net.ipv6.exported/1", "estate": estate.estate, "format": fmt.value,
+                   "out": None if out is None else str(out), "lines": text.count("\n"),
+                   **({"content": text} if out is None else {})})
 
 
 @app.command("render")
@@ -236,7 +245,8 @@ def _selected(outcome: PlanOutcome, devices: list[str], site: str | None) -> lis
     names = list(devices)
     if site is not None:
         if site not in outcome.topology.sites:
-            raise InputError(f"the estate has no site {site}", "use a division code from 'nxgov estate show'")
+            raise InputError(f"the estate has no site {site}",
+                             "use a division code listed by 'nxgov estate show --sites'")
         names += [d.name for d in outcome.topology.devices.values() if d.site == site and d.name not in names]
     return names
 

@@ -1,14 +1,14 @@
 """``nxgov net push | backup | history``: configure the extranet's devices and keep their configurations.
 
 :func:`register` adds the commands (and ``verify``, from :mod:`nxgov.cli.net_verify`) to the ``net``
-group. Files kept beside the state store (``--state``): ``known_hosts`` (SSH host keys, trusted on first
-use, then strict), ``configs/`` (the archive; override with ``--archive``) and
-``sessions/<time>/<device>.log`` (one session log per device and push, secrets removed).
+group. SSH host keys are trusted on first use (reported and audited), then strict, in nxgov's own
+``known_hosts`` (:func:`nxgov.paths.default_known_hosts`). Files kept beside the state store (``--state``):
+``configs/`` (the archive; override with ``--archive``) and ``sessions/<time>/<device>.log`` (one session log
+per device and push, secrets removed).
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from nxgov.cli.context import Settings, settings
-from nxgov.cli.output import console, emit_json, err_console, escape
+from nxgov.cli.output import confirm, console, emit_json, err_console, escape
 from nxgov.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def push(
     if not dry_run:
         _confirm(options, yes, len(targets))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    session = session_options(options, options.state.parent / "sessions" / stamp)
+    session = session_options(options, options.state.parent / "sessions" / stamp, "net push")
     result = with_progress(options, lambda hooks: push_all(
         targets, texts, session, dry_run=dry_run, workers=workers,
         audit=AuditLog(options.audit_log, operator=options.operator), state=options.state, hooks=hooks))
@@ -100,7 +100,7 @@ def backup(
     targets = inventory.targets(estate, devices)
     store = _archive(options, archive)
     result = with_progress(options, lambda hooks: backup_all(
-        targets, store, session_options(options, None), workers=workers,
+        targets, store, session_options(options, None, "net backup"), workers=workers,
         audit=AuditLog(options.audit_log, operator=options.operator), hooks=hooks))
     rows: list[dict[str, Any]] = [{"device": r.name, "status": r.status.value, "version": (r.data or {}).get("version"),
              "path": (r.data or {}).get("path"), "error": r.error} for r in result.results]
@@ -186,26 +186,36 @@ def _read_candidates(directory: Path, devices: list[Device]) -> dict[str, str]:
 
 
 def _confirm(options: Settings, yes: bool, count: int) -> None:
-    if yes:
-        return
-    if options.json or not sys.stdin.isatty():
-        raise InputError("pushing changes devices and needs confirmation",
-                         "look first with --dry-run, then pass --yes")
-    if not typer.confirm(f"Push to {count} device{'s' if count != 1 else ''}?"):
+    if not confirm(f"Push to {count} device{'s' if count != 1 else ''}?", yes=yes, json=options.json,
+                   refusal="pushing changes devices and needs confirmation",
+                   hint="look first with --dry-run, then pass --yes"):
+        err_console.print("nothing changed")
         raise typer.Exit(ExitCode.OK)
 
 
-def session_options(options: Settings, logs: Path | None) -> SessionOptions:
-    """Sessions trusting ``known_hosts`` beside the state store; paramiko's own log lines stay off the terminal
-    (every failure reaches the operator as an error naming the device)."""
+def session_options(options: Settings, logs: Path | None, command: str) -> SessionOptions:
+    """Sessions trusting nxgov's ``known_hosts`` (:func:`nxgov.paths.default_known_hosts`); each key trusted on first
+    use during ``command`` is reported on stderr and audited. paramiko's own log lines stay off the terminal (every
+    failure reaches the operator as an error naming the device)."""
     import logging
 
+    from nxgov.audit import AuditLog
     from nxgov.network.drivers import SessionOptions
-    from nxgov.network.drivers.hostkeys import KnownHosts
+    from nxgov.network.drivers.hostkeys import KnownHosts, TrustedKey
+    from nxgov.paths import default_known_hosts
 
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
-    return SessionOptions(KnownHosts(options.state.parent / "known_hosts"), session_logs=logs)
+    def trusted(key: TrustedKey) -> None:
+        err_console.print(f"[yellow]{escape(key.device)}: trusted the SSH host key of {escape(key.address)} on first "
+                          f"use:[/] {key.key_type} {key.fingerprint} (recorded in {escape(key.known_hosts)})",
+                          soft_wrap=True)
+        AuditLog(options.audit_log, operator=options.operator).append(
+            "net known-hosts", key.device, "changed",
+            {"action": "trusted on first use", "during": command, "address": key.address, "key_type": key.key_type,
+             "fingerprint": key.fingerprint, "known_hosts": key.known_hosts})
+
+    return SessionOptions(KnownHosts(default_known_hosts(), on_trust=trusted), session_logs=logs)
 
 
 def _archive(options: Settings, directory: Path | None) -> Archive:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nxgov.cli.audit_trail import preflight
 from nxgov.cli.context import settings
 from nxgov.cli.net_devices import WorkersOpt, session_options, with_progress
 from nxgov.cli.output import console, emit_json, escape
@@ -43,10 +44,11 @@ def verify(
 
     options = settings(ctx)
     estate = load_estate(options.estate).estate
+    preflight(ctx)
     with StateStore.open(options.state) as store:
         outcome = stored_plan(store, estate)
     report = with_progress(options, lambda hooks: verify_all(
-        estate, outcome, session_options(options, None), site, workers=workers, hooks=hooks))
+        estate, outcome, session_options(options, None, "net verify"), site, workers=workers, hooks=hooks))
     with StateStore.open(options.state) as store:
         save(store, report)
     if options.json:

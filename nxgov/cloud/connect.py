@@ -11,11 +11,14 @@ clouds.yaml entry and the fix (:func:`explain`).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from nxgov.cloud.tokens import Tokens, default_cache
 from nxgov.cloud.transport import CallStats, RetryPolicy, install
@@ -72,6 +75,8 @@ class NodeClient:
         from openstack import config as occ
         from openstack import exceptions as os_exc
 
+        for files in (self.config_files, occ.loader.SECURE_FILES):
+            _check_parseable(self.node, files)
         loader = occ.OpenStackConfig(config_files=self.config_files, load_envvars=False)
         extra: dict[str, Any] = {} if project is None else {"project_name": project, "project_id": None,
                                                              "project_domain_name": "Default"}
@@ -96,6 +101,30 @@ class NodeClient:
             raise explain(error, self.node, self.entry, project) from error
         self.tokens.remember(conn)
         return conn
+
+
+def _check_parseable(node: str, files: list[str]) -> None:
+    """Refuse the file openstacksdk would read first (the first that exists and can be read) when it is not valid
+    YAML (or JSON), naming where; openstacksdk would skip it, call the entry missing, and log its content."""
+    for name in files:
+        path = Path(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        try:
+            json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except json.JSONDecodeError as error:
+            where = f" at line {error.lineno}, column {error.colno}"
+        except yaml.YAMLError as error:
+            from nxgov.network.drivers.credentials import yaml_location
+
+            where = yaml_location(error)
+        else:
+            return
+        raise InputError(f"node {node}: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}{where}",
+                         "fix the file's syntax there (e.g. an unclosed quote); its content is never shown, as it "
+                         "holds passwords") from None
 
 
 def node_clients(nodes: dict[str, CloudNode], estate_dir: Path, policy: RetryPolicy | None = None,

@@ -200,8 +200,19 @@ def _standby_volumes(estate: Estate) -> Iterator[Resource]:
 
 
 def dedupe(resources: list[Resource]) -> list[Resource]:
-    """Drop repeats (a server group yielded once per server); keep the first of each key."""
+    """Drop repeats (a server group yielded once per server); two different resources with one key are an error.
+
+    ``nxgov estate validate`` refuses estates whose cloud names collide, so this guards estates built in code.
+    """
     seen: dict[str, Resource] = {}
     for resource in resources:
-        seen.setdefault(resource.key, resource)
+        first = seen.setdefault(resource.key, resource)
+        if first != resource:
+            raise InputError(f"{resource.kind} {resource.name} on node {resource.node} is derived twice: by "
+                             f"{_owner(first)} and by {_owner(resource)}",
+                             "rename one of the two (system, server or network) so that the cloud names differ")
     return list(seen.values())
+
+
+def _owner(resource: Resource) -> str:
+    return f"system {resource.system}" if resource.system else f"department {resource.department}"

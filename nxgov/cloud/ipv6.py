@@ -20,7 +20,7 @@ import hashlib
 import ipaddress
 from collections.abc import Mapping
 
-from nxgov.errors import InputError
+from nxgov.errors import DepartmentInputError
 from nxgov.estate.model import Department, Estate
 
 IPv6Net = ipaddress.IPv6Network
@@ -33,7 +33,7 @@ def allocate(estate: Estate, departments: list[Department],
     """The IPv6 /64 of every (department code, network name) of ``departments``.
 
     ``existing`` holds the IPv6 prefixes already on the nodes, by (department, network).
-    Raises :class:`InputError` when a block has no room left.
+    Raises :class:`DepartmentInputError` (an :class:`InputError`) when a block has no room left.
     """
     blocks = _department_blocks(estate, departments, existing)
     result: dict[tuple[str, str], IPv6Net] = {}
@@ -52,8 +52,9 @@ def allocate(estate: Estate, departments: list[Department],
                 continue
             prefix = _probe(block, NETWORK_PREFIX, f"{dept.code}/{net.name}", taken)
             if prefix is None:
-                raise InputError(f"department {dept.code}: its IPv6 block {block} has no free /64 left for "
-                                 f"network {net.name}", "give the department a larger ipv6 block, or fewer networks")
+                raise DepartmentInputError(
+                    dept.code, f"department {dept.code}: its IPv6 block {block} has no free /64 left for network "
+                    f"{net.name}", "give the department a larger ipv6 block, or fewer networks")
             taken.add(prefix)
             result[(dept.code, net.name)] = prefix
     return result
@@ -71,9 +72,10 @@ def _department_blocks(estate: Estate, departments: list[Department],
         return blocks
     pool = estate.cloud_ipv6
     if pool is None or pool.prefixlen > DEPARTMENT_PREFIX:
-        raise InputError(f"department {auto[0].code} asks for an 'auto' IPv6 block, but cloud_ipv6 is "
-                         f"{pool or 'not set'}", f"set cloud_ipv6 to a /{DEPARTMENT_PREFIX} or shorter prefix, or "
-                         "give the department an explicit ipv6 block")
+        raise DepartmentInputError(
+            auto[0].code, f"department {auto[0].code} asks for an 'auto' IPv6 block, but cloud_ipv6 is "
+            f"{pool or 'not set'}", f"set cloud_ipv6 to a /{DEPARTMENT_PREFIX} or shorter prefix, or "
+            "give the department an explicit ipv6 block")
     held = {}
     for (code, _), prefix in existing.items():
         block = prefix.supernet(new_prefix=DEPARTMENT_PREFIX) if prefix.prefixlen >= DEPARTMENT_PREFIX else None
@@ -88,9 +90,10 @@ def _department_blocks(estate: Estate, departments: list[Department],
             continue
         block = _probe(pool, DEPARTMENT_PREFIX, dept.code, taken)
         if block is None:
-            raise InputError(f"IPv6 allocation exhausted: cloud_ipv6 {pool} has no free /{DEPARTMENT_PREFIX} left "
-                             f"for department {dept.code}",
-                             "widen cloud_ipv6, release departments that left, or give this one an explicit block")
+            raise DepartmentInputError(
+                dept.code, f"IPv6 allocation exhausted: cloud_ipv6 {pool} has no free /{DEPARTMENT_PREFIX} left for "
+                f"department {dept.code}",
+                "widen cloud_ipv6, release departments that left, or give this one an explicit block")
         taken.add(block)
         blocks[dept.code] = block
     return blocks

@@ -5,9 +5,11 @@ user and project, so one token serves both (a token's catalog covers every regio
 costs Keystone a password check and costs each service behind it a validation call to Keystone on its
 first request; reusing a still-valid token between runs saves both (on the lab, 0.3 s of a 1.5 s plan).
 
-A token is kept in ``<cache>/<key>.json`` (directory 0700, file 0600), where the key is a SHA-256 of the
-whole ``auth`` section of the clouds.yaml entry (password included, so changed credentials never reuse
-an old token) and the auth type. keystoneauth renews a token that is about to expire; a token the
+A token is kept in ``<cache>/nxgov-token-<key>.json`` (directory 0700, file 0600), where the key is a
+SHA-256 of the whole ``auth`` section of the clouds.yaml entry (password included, so changed
+credentials never reuse an old token) and the auth type. Only files named so are ever read or deleted,
+whatever else the directory holds; a cache directory that is not the user's own, or that group or
+others can write to, is refused. keystoneauth renews a token that is about to expire; a token the
 service refuses (revoked) is dropped from the cache, and keystoneauth authenticates again once.
 ``NXGOV_TOKEN_CACHE=off`` keeps tokens in memory only; ``NXGOV_TOKEN_CACHE=<dir>`` moves the cache.
 """
@@ -17,12 +19,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nxgov.errors import InputError
 from nxgov.paths import cache_home
+
+PREFIX = "nxgov-token-"
+_OURS = re.compile(rf"{PREFIX}[0-9a-f]{{64}}\.json")
+_ELSEWHERE = "point NXGOV_TOKEN_CACHE at a private directory (or set it to off)"
 
 
 def default_cache() -> Path | None:
@@ -37,6 +46,8 @@ class Tokens:
     """The auth plugins of one run, one per identity, optionally backed by a private on-disk cache."""
 
     def __init__(self, directory: Path | None) -> None:
+        if directory is not None:
+            _check_private(directory)
         self.directory = directory
         self._plugins: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -54,7 +65,7 @@ class Tokens:
             self._plugins[key] = plugin
         if self.directory is None or not hasattr(plugin, "set_auth_state"):
             return
-        path = self.directory / f"{key}.json"
+        path = _token_file(self.directory, key)
         try:
             plugin.set_auth_state(path.read_text())
         except (OSError, ValueError, KeyError):
@@ -76,7 +87,7 @@ class Tokens:
         key = next((k for k, p in self._plugins.items() if p is plugin), None)
         if state is None or key is None:
             return
-        path = self.directory / f"{key}.json"
+        path = _token_file(self.directory, key)
         try:
             if path.exists() and path.read_text() == state:
                 return
@@ -91,10 +102,33 @@ class Tokens:
             return
 
 
+def _token_file(directory: Path, key: str) -> Path:
+    return directory / f"{PREFIX}{key}.json"
+
+
+def _check_private(directory: Path) -> None:
+    """Refuse a cache directory someone else could plant or swap tokens in (one not there yet is made 0700)."""
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise InputError(f"cannot use the token cache {directory}: {error.strerror}", _ELSEWHERE) from None
+    if info.st_uid != os.geteuid():
+        raise InputError(f"the token cache {directory} is owned by uid {info.st_uid}, not by you (uid {os.geteuid()})",
+                         f"chown $(id -u) {directory} (as its owner or root), or {_ELSEWHERE}")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise InputError(f"the token cache {directory} is writable by group or others "
+                         f"(mode {stat.S_IMODE(info.st_mode):04o})", f"chmod 700 {directory}, or {_ELSEWHERE}")
+
+
 def _forget_expired(directory: Path) -> None:
-    """Delete the cached tokens that have expired (a project-scoped token per department piles up otherwise)."""
+    """Delete nxgov's cached tokens that have expired or cannot be read (a project-scoped token per department
+    piles up otherwise). Only files named as nxgov names them are looked at."""
     now = datetime.now(UTC)
-    for path in directory.glob("*.json"):
+    for path in directory.glob(f"{PREFIX}*.json"):
+        if not _OURS.fullmatch(path.name):
+            continue
         try:
             expires = json.loads(path.read_text())["body"]["token"]["expires_at"]
             if datetime.fromisoformat(expires.replace("Z", "+00:00")) <= now:

@@ -19,6 +19,7 @@ reported.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -29,6 +30,8 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+
+log = logging.getLogger(__name__)
 
 ALWAYS_RETRIED = frozenset({429, 503})
 RETRIED_WHEN_IDEMPOTENT = frozenset({500, 502, 504})
@@ -107,9 +110,13 @@ class RetryingAdapter(HTTPAdapter):
                 self.stats.count(None, retry)
                 if not retry:
                     raise
-                time.sleep(self.policy.backoff(attempt))
+                pause = self.policy.backoff(attempt)
+                log.info("%s %s: %s; retrying in %.1f s (attempt %d of %d)", method, request.url,
+                         type(error).__name__, pause, attempt + 1, self.policy.attempts)
+                time.sleep(pause)
                 continue
             status = response.status_code
+            log.debug("%s %s -> %d", method, request.url, status)
             retry = not last and (status in ALWAYS_RETRIED or (status in RETRIED_WHEN_IDEMPOTENT
                                                                and method in IDEMPOTENT))
             self.stats.count(status, retry)
@@ -117,7 +124,10 @@ class RetryingAdapter(HTTPAdapter):
                 return response
             delay = self.policy.retry_after(response.headers.get("Retry-After"))
             response.close()
-            time.sleep(self.policy.backoff(attempt) if delay is None else delay)
+            pause = self.policy.backoff(attempt) if delay is None else delay
+            log.info("%s %s answered %d; retrying in %.1f s (attempt %d of %d)", method, request.url, status, pause,
+                     attempt + 1, self.policy.attempts)
+            time.sleep(pause)
 
 
 def _never_sent(error: Exception) -> bool:

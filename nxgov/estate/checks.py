@@ -1,4 +1,9 @@
-"""Checks across the estate: duplicates, references, the site tree, prefix overlaps, plane coverage."""
+"""Checks across the estate: duplicates, references, the site tree, prefix overlaps, plane coverage.
+
+Also what later commands need of the estate, so that ``estate validate`` reports it first and located:
+cloud names that do not collide (``cloud plan``), the IPv6 'auto' allocation (``cloud plan``), and the
+extranet's address plan and links (``net ipv6 plan``).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,15 @@ import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nxgov.errors import Problem
+from nxgov.cloud import naming
+from nxgov.errors import DepartmentInputError, InputError, Problem
 from nxgov.estate.errors import suggest
 from nxgov.estate.model import LEVELS, Department, Device, Estate, Plane, Site, System
-from nxgov.estate.source import PathKey, Source
+from nxgov.estate.source import PathKey, Source, format_path
 
 if TYPE_CHECKING:
     from nxgov.estate.loader import Invalid
+    from nxgov.network.ipv6layout import Layout
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -21,11 +28,15 @@ def cross_check(estate: Estate, source: Source, invalid: Invalid) -> list[Proble
     found: list[Problem] = []
     report = _Reporter(source, found)
     _duplicates(estate, report)
+    _cloud_names(estate, report)
     _nodes(estate, report, invalid)
     _systems(estate, report, invalid)
     if estate.extranet is not None:
         _extranet(estate, report, invalid)
     _prefixes(estate, report, invalid)
+    _cloud_ipv6(estate, report, invalid)
+    if estate.extranet is not None and _extranet_clean(report, invalid):
+        _address_plan(estate, report)
     return found
 
 
@@ -79,6 +90,40 @@ def _duplicates(estate: Estate, report: _Reporter) -> None:
         _dupes(ext.sites, lambda s: s.code, ("extranet", "sites"), "code", "site code", report)
         _dupes(ext.devices, lambda d: d.name, ("extranet", "devices"), "name", "device name", report)
         _dupes(ext.devices, lambda d: (d.host, d.port), ("extranet", "devices"), "host", "device address", report)
+
+
+def _cloud_names(estate: Estate, report: _Reporter) -> None:
+    """Cloud names (:mod:`nxgov.cloud.naming`) derived from two different entries: the plan would keep only one."""
+    owners: dict[tuple[str, str], PathKey] = {}
+    reported: set[tuple[PathKey, PathKey]] = set()
+
+    def claim(kind: str, name: str, owner: PathKey, what: str) -> None:
+        first = owners.setdefault((kind, name), owner)
+        if first == owner or (first, owner) in reported:
+            return
+        reported.add((first, owner))
+        where = report.source.locate(first)
+        report(owner, f"{what} makes the cloud {kind.replace('_', ' ')} {name}, as {format_path(first)} does"
+               + (f" ({where.file}:{where.line})" if where else ""),
+               "rename one of the two: cloud names join codes and names with '-', so they must not add up the same")
+
+    for i, dept in enumerate(estate.departments):
+        for j, net in enumerate(dept.networks):
+            owner: PathKey = ("departments", i, "networks", j, "name")
+            what = f"network {net.name} of department {dept.code}"
+            claim("network", naming.network(dept.code, net.name), owner, what)
+            for version in (4, 6):
+                claim("subnet", naming.subnet(dept.code, net.name, version), owner, what)
+    for i, system in enumerate(estate.systems):
+        for j, server in enumerate(system.servers):
+            owner = ("systems", i, "servers", j, "name")
+            what = f"server {server.name} of system {system.code}"
+            for index in range(1, server.count + 1):
+                name = naming.server(system.code, server.name, index)
+                claim("server", name, owner, what)
+                for k in range(1, len(server.volumes_gb) + 1):
+                    claim("volume", naming.volume(name, k), owner, what)
+            claim("server_group", naming.server_group(system.code, server.name), owner, what)
 
 
 def _nodes(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
@@ -232,3 +277,89 @@ def _overlaps(prefixes: list[tuple[Network, PathKey]], report: _Reporter) -> Non
                    "give each network its own prefix")
         if widest is None or int(net.broadcast_address) > int(widest[0].broadcast_address):
             widest = (net, path)
+
+
+def _cloud_ipv6(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
+    """The IPv6 'auto' allocation ``cloud plan`` makes for the departments that have systems."""
+    from nxgov.cloud.ipv6 import allocate  # imports the estate model: not at the top (import cycle)
+
+    if "cloud_ipv6" in invalid.header_keys:
+        return
+    placed = {s.department for s in estate.systems}
+    departments = [d for d in estate.departments if d.code in placed]
+    try:
+        allocate(estate, departments, {})
+    except DepartmentInputError as error:
+        index = next((i for i, d in enumerate(estate.departments) if d.code == error.department), None)
+        report(("departments", index, "ipv6") if index is not None else ("cloud_ipv6",), error.message, error.hint)
+
+
+def _extranet_clean(report: _Reporter, invalid: Invalid) -> bool:
+    """Whether the extranet passed every other check (the address plan is only worked out for a sound tree)."""
+    return not ({"extranet", "extranet.prefix", "extranet.planes", "extranet.sites", "extranet.devices"}
+                & invalid.header_keys or invalid.names.get(Site) or invalid.names.get(Device)
+                or invalid.names.get(Plane) or any(p.path.startswith("extranet") for p in report.found))
+
+
+def _address_plan(estate: Estate, report: _Reporter) -> None:
+    """What ``net ipv6 plan`` needs: a prefix the layout can cut, management addresses outside the planned
+    slices, a device to link to on each plane at the parent site, and room in every pool."""
+    from nxgov.network.ipv6layout import build_layout  # imports the estate model: not at the top (import cycle)
+
+    ext = estate.extranet
+    assert ext is not None
+    if estate.cloud_ipv6 is not None and ext.prefix.overlaps(estate.cloud_ipv6):
+        report(("extranet", "prefix"), f"{ext.prefix} overlaps cloud_ipv6 {estate.cloud_ipv6}",
+               "give the extranet and the cloud nodes each their own block")
+    try:
+        layout = build_layout(ext)
+    except InputError as error:
+        report(("extranet", "prefix"), error.message, error.hint)
+        return
+    _management(estate, layout, report)
+    if _links(estate, report):
+        _pool_room(estate, layout, report)
+
+
+def _management(estate: Estate, layout: Layout, report: _Reporter) -> None:
+    from nxgov.network.ipv6plan import MANAGEMENT_HINT, management_clashes
+
+    for clash in management_clashes(estate, layout):
+        path: PathKey = (("extranet", "devices", clash.index, "host") if clash.field == "host"
+                         else ("operations", clash.index))
+        report(path, clash.message(layout), MANAGEMENT_HINT)
+
+
+def _links(estate: Estate, report: _Reporter) -> bool:
+    """Every device's uplink on each of its planes needs a device on that plane at the parent site."""
+    from nxgov.network.topology import unlinked
+
+    ext = estate.extranet
+    assert ext is not None
+    device_index = {d.name: i for i, d in enumerate(ext.devices)}
+    missing = unlinked(ext)
+    for gap in missing:
+        report(("extranet", "devices", device_index[gap.device.name]), gap.message, gap.hint)
+    return not missing
+
+
+def _pool_room(estate: Estate, layout: Layout, report: _Reporter) -> None:
+    """Each pool must hold what the estate needs numbered (a fresh plan; stored reservations may need more)."""
+    from nxgov.network.ipv6plan import requests
+    from nxgov.network.topology import build_topology
+
+    ext = estate.extranet
+    assert ext is not None
+    site_index = {s.code: i for i, s in enumerate(ext.sites)}
+    device_index = {d.name: i for i, d in enumerate(ext.devices)}
+    used: dict[str, int] = {}
+    for request in requests(build_topology(ext), layout):
+        pool = request.pool
+        used[pool.name] = used.get(pool.name, 0) + 1
+        if used[pool.name] != pool.capacity + 1:
+            continue
+        owner = request.key.split("/", 1)[0]
+        path: PathKey = (("extranet", "sites", site_index[owner]) if request.kind in ("site", "asn")
+                         else ("extranet", "devices", device_index[owner]))
+        report(path, f"the {pool.name} pool is full: no room for {request.owner}; {pool.span} holds "
+               f"{pool.capacity:,} {pool.unit}", request.hint)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nxgov.errors import InputError
+from nxgov.estate.types import SLUG_HINT, is_slug
+
 REGION = ("640000", "宁夏回族自治区")
 CITIES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("640100", "银川市", (("640104", "兴庆区"), ("640105", "西夏区"), ("640106", "金凤区"),
@@ -138,7 +141,15 @@ def header(name: str) -> dict[str, Any]:
 
 
 def generate(scale_name: str, name: str | None = None) -> dict[str, dict[str, Any]]:
-    """The estate as file name -> YAML document, split the way an operator would keep it."""
+    """The estate as file name -> YAML document, split the way an operator would keep it.
+
+    Raises :class:`InputError` for an unknown scale or an estate name that would not validate.
+    """
+    if scale_name not in SCALES:
+        raise InputError(f"unknown scale {scale_name!r}", f"use one of: {', '.join(SCALES)}")
+    if name is not None and not is_slug(name):
+        raise InputError(f"--name {name!r} is not a valid code: the estate's name must be one; nothing was written",
+                         SLUG_HINT)
     scale = SCALES[scale_name]
     site_list = sites(scale)
     depts = departments(scale.departments)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from nxgov.estate import checks
 from nxgov.estate.errors import problems_from
 from nxgov.estate.model import Department, Device, Estate, Extranet, Plane, Site, System
 from nxgov.estate.source import Location, PathKey, Source, read_estate_files
+
+log = logging.getLogger(__name__)
 
 SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|private[_-]?key|api[_-]?key)")
 
@@ -61,13 +65,18 @@ def load_estate(path: Path) -> LoadedEstate:
     The cyclic garbage collector is paused meanwhile: loading builds hundreds of thousands of acyclic objects
     at full scale, and its repeated collections would otherwise take most of the time (2.7x, measured).
     """
+    log.debug("reading the estate at %s", path)
+    started = time.perf_counter()
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _load(path)
+        loaded = _load(path)
     finally:
         if paused:
             gc.enable()
+    log.info("loaded estate %s from %d file(s) in %.2f s", loaded.estate.estate, len(loaded.files),
+             time.perf_counter() - started)
+    return loaded
 
 
 def _load(path: Path) -> LoadedEstate:

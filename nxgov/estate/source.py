@@ -8,19 +8,43 @@ concatenate, and a scalar set to two different values in two files is a problem.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml.resolver
 
 from nxgov.errors import Problem
 
 PathKey = tuple[str | int, ...]
 
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings an estate file may have (the estate itself needs 6)."""
+MAX_SCALAR = 65_536
+"""Longest text value or key, in characters."""
+MAX_ALIAS_NODES = 100_000
+"""How many more values than it has characters a file may hold through aliases (``*name``): a file can
+spell out at most one value per character, so this bounds a "billion laughs" and no real estate meets it."""
+MAX_ENTRIES = 100_000
+"""Most files and directories an estate directory may hold, all levels together: the walk stops there."""
+
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTOR = yaml.SafeLoader("")
-_STR_TAG = "tag:yaml.org,2002:str"
+_IMPLICIT_TAG: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = yaml.resolver.Resolver().resolve
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _YAML_TAG + "str"
+_SEQ_TAG = _YAML_TAG + "seq"
+_MAP_TAG = _YAML_TAG + "map"
+_MERGE_TAG = _YAML_TAG + "merge"
+_VALUE_TAG = _YAML_TAG + "value"
+# Characters YAML 1.1 does not allow in a stream (control characters, surrogates, U+FFFE/U+FFFF).
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # First characters with which a plain YAML 1.1 scalar may resolve to something other than text
 # (numbers, booleans, null, timestamps, merge and value keys).
 _MAYBE_NOT_TEXT = frozenset("0123456789+-.~<=yYnNtTfFoO")
@@ -101,12 +125,17 @@ def display(path: Path) -> str:
 def read_estate_files(root: Path) -> Source:
     """Read ``root`` (a YAML file, or a directory of them, searched recursively) into one Source."""
     source = Source()
-    if not root.exists():
-        source.problems.append(Problem(display(root), None, "", "no such file or directory",
+    try:
+        is_dir = stat.S_ISDIR(root.stat().st_mode)
+    except OSError as exc:
+        missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+        source.problems.append(Problem(display(root), None, "", "no such file or directory" if missing else
+                                       f"cannot read it: {exc.strerror}",
                                        "pass --estate PATH (a YAML file or a directory of YAML files)"))
         return source
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) \
-        if root.is_dir() else [root]
+    files = _yaml_files(root, source.problems) if is_dir else [root]
+    if files is None:
+        return source
     if not files:
         source.problems.append(Problem(display(root), None, "", "the directory holds no YAML files (*.yaml, *.yml)",
                                        "point --estate at an estate directory such as inventories/ningxia"))
@@ -119,12 +148,47 @@ def read_estate_files(root: Path) -> Source:
     return source
 
 
+def _yaml_files(root: Path, problems: list[Problem]) -> list[Path] | None:
+    """The *.yaml and *.yml names under ``root``, sorted (None when there are too many entries to be an estate).
+
+    Only names are listed here: each file is opened, and refused if unreadable or not a regular file, when it is
+    read. A directory that cannot be listed is a problem (it may hide estate files); one that vanishes is skipped,
+    and so are symbolic links to directories.
+    """
+    unlistable: list[Problem] = []
+
+    def unlisted(exc: OSError) -> None:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            unlistable.append(Problem(display(Path(exc.filename or root)), None, "",
+                                      f"cannot list the directory: {exc.strerror}",
+                                      "check its permissions: estate files in it would be missed"))
+
+    files: list[Path] = []
+    entries = 0
+    for folder, dirs, names in os.walk(root, onerror=unlisted):
+        entries += len(dirs) + len(names)
+        if entries > MAX_ENTRIES:
+            problems.append(Problem(display(root), None, "", f"the directory holds more than {MAX_ENTRIES:,} "
+                                    "files and directories: not an estate directory",
+                                    "point --estate at an estate directory such as inventories/ningxia"))
+            return None
+        files += [Path(folder, n) for n in names if n.endswith((".yaml", ".yml"))]
+    problems += unlistable
+    return sorted(files)
+
+
 def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Marks] | None:
     name = display(file)
     try:
-        raw = file.read_bytes()
+        raw = _read_regular(file)
     except OSError as exc:
-        problems.append(Problem(name, None, "", f"cannot read the file: {exc.strerror}", "check its permissions"))
+        hint = ("restore it, or remove the name (a symbolic link to nothing?)" if exc.errno == errno.ENOENT
+                else "check its permissions")
+        problems.append(Problem(name, None, "", f"cannot read the file: {exc.strerror}", hint))
+        return None
+    if raw is None:
+        problems.append(Problem(name, None, "", "not a regular file (a pipe, socket or device?)",
+                                "an estate file is a regular YAML file: remove or rename this one"))
         return None
     try:
         text = raw.decode("utf-8")
@@ -137,8 +201,19 @@ def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Marks] | None:
         problems.append(Problem(name, None, "", "the file is empty",
                                 "add estate content or remove the file from the estate directory"))
         return None
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        problems.append(Problem(name, line, "", f"a control character (U+{ord(bad.group()):04X}) YAML does not allow "
+                                "in a file", "remove it: an estate file is text", column=bad.start() -
+                                text.rfind("\n", 0, bad.start())))
+        return None
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        problems.append(Problem(name, None, "", f"nested more than {MAX_DEPTH} levels deep",
+                                "flatten the lists and mappings: the estate needs a few levels only"))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -152,26 +227,72 @@ def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Marks] | None:
     if node is None:
         problems.append(Problem(name, None, "", "the file is empty", "add estate content"))
         return None
-    walker = _Walker(name, problems)
-    return walker.value(node, ()), walker.marks
+    walker = _Walker(name, problems, len(text))
+    try:
+        return walker.value(node, ()), walker.marks
+    except _Abandon:
+        return None
+
+
+def _read_regular(file: Path) -> bytes | None:
+    """The bytes of ``file``, or None if it is not a regular file (opened without blocking: a pipe would hang)."""
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return handle.read()
+
+
+class _Abandon(Exception):
+    """The rest of the file is not read: the problem that says why is already recorded."""
+
+
+_REFUSED = object()
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
 
 
 class _Walker:
-    """Turn a composed YAML node tree into plain data, recording locations and duplicate keys."""
+    """Turn a composed YAML node tree into plain data, recording locations and duplicate keys.
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
+    Refused, each with a located problem: explicit tags (but ``!!str``, which makes any value text, and a
+    standard tag that repeats what the value is anyway, such as ``!!int 3``), merge keys (``<<``), value keys (``=``),
+    text longer than :data:`MAX_SCALAR`; the file is abandoned when it nests deeper than :data:`MAX_DEPTH`
+    or its aliases make it hold more than :data:`MAX_ALIAS_NODES` values beyond its size in characters.
+    """
+
+    def __init__(self, file: str, problems: list[Problem], size: int) -> None:
         self.file = file
         self.problems = problems
         self.marks = _Marks(file)
         self._active: set[int] = set()
+        self._budget = self._left = size + MAX_ALIAS_NODES
 
     def _loc(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def value(self, node: yaml.Node, path: PathKey) -> Any:
+        self._left -= 1
+        if self._left < 0:
+            self._problem(node, path, f"too many alias expansions: the aliases (*name) make the file hold more than "
+                          f"{self._budget:,} values", "write the values out, or nest fewer aliases in aliases")
+            raise _Abandon
         self.marks.marks.setdefault(path, node.start_mark)
         if isinstance(node, yaml.ScalarNode):
-            return node.value if node.tag == _STR_TAG else _CONSTRUCTOR.construct_object(node)
+            text: str = node.value
+            if node.tag == _STR_TAG and len(text) <= MAX_SCALAR:
+                return text
+            scalar = self._scalar(node, path)
+            return None if scalar is _REFUSED else scalar
+        if node.tag != (_SEQ_TAG if isinstance(node, yaml.SequenceNode) else _MAP_TAG):
+            self._tag_problem(node, path)
+            return None
+        if len(path) >= MAX_DEPTH:
+            self._problem(node, path, f"nested more than {MAX_DEPTH} levels deep",
+                          "flatten the lists and mappings: the estate needs a few levels only")
+            raise _Abandon
         if id(node) in self._active:
             self._problem(node, path, "a YAML alias refers to itself", "remove the recursive anchor/alias")
             return None
@@ -183,11 +304,49 @@ class _Walker:
         finally:
             self._active.discard(id(node))
 
+    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
+        """The scalar's value, or _REFUSED (with a problem recorded)."""
+        value: str = node.value
+        if len(value) > MAX_SCALAR:
+            self._problem(node, path, f"a value of {len(value):,} characters (at most {MAX_SCALAR:,})",
+                          "keep long content out of the estate and refer to it by a path or URL")
+            return _REFUSED
+        if node.tag == _STR_TAG:
+            return value
+        if node.tag != (_STR_TAG if node.style else _IMPLICIT_TAG(yaml.ScalarNode, value, (True, False))):
+            self._tag_problem(node, path)
+            return _REFUSED
+        if node.tag in (_MERGE_TAG, _VALUE_TAG):
+            self._problem(node, path, f"{value!r} is a YAML {node.tag.removeprefix(_YAML_TAG)} key",
+                          f"quote it to mean the text: '{value}'")
+            return _REFUSED
+        try:
+            return _CONSTRUCTOR.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            self._problem(node, path, f"{value!r} reads as a YAML {node.tag.removeprefix(_YAML_TAG)} but is not "
+                          f"a valid one ({exc})", f"quote it to mean the text: '{value}'")
+            return _REFUSED
+
+    def _tag_problem(self, node: yaml.Node, path: PathKey) -> None:
+        self._problem(node, path, f"YAML tag {_tag_name(node.tag)!r} is not allowed: the estate is plain data",
+                      "remove the tag (quote the value if it is meant as text)")
+
     def _mapping(self, node: yaml.Node, path: PathKey) -> dict[str, Any]:
         out: dict[str, Any] = {}
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = _CONSTRUCTOR.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if key_node.tag == _MERGE_TAG:
+                self._problem(key_node, path, "merge keys ('<<') are not supported",
+                              "write the keys out in this mapping (an alias may stand for a whole value: key: *name)")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                key = None
+            elif key_node.tag == _STR_TAG and len(key_node.value) <= MAX_SCALAR:
+                key = key_node.value
+            else:
+                key = self._scalar(key_node, path)
+            if key is _REFUSED:
+                continue
             if isinstance(key, int) and not isinstance(key, bool):
                 key = str(key)
             if not isinstance(key, str):

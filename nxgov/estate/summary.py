@@ -66,3 +66,17 @@ def summarize(estate: Estate) -> Summary:
         sites_by_level={lvl: sites[lvl] for lvl in LEVELS},
         devices_by_plane={p: dict(sorted(c.items())) for p, c in sorted(devices.items())},
     )
+
+
+def listings(estate: Estate, *, sites: bool, devices: bool) -> dict[str, list[dict[str, Any]]]:
+    """The extranet's sites and/or devices one per row, in estate order: where hints send for codes and names."""
+    ext = estate.extranet
+    found: dict[str, list[dict[str, Any]]] = {}
+    if sites:
+        found["sites"] = [site.model_dump(mode="json", include={"code", "name", "level", "parent"})
+                          for site in (ext.sites if ext else [])]
+    if devices:
+        found["devices"] = [device.model_dump(mode="json", include={"name", "site", "plane", "platform", "host",
+                                                                     "port"})
+                            for device in (ext.devices if ext else [])]
+    return found

@@ -30,11 +30,18 @@ def _text(value: Any, what: str) -> str:
     return str(value)
 
 
+SLUG_HINT = "use 2-32 lower-case letters, digits and '-', starting with a letter (e.g. nxdrc, nxdrc-oa)"
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` is a valid code (:data:`Slug`): estate, department, system, network and node names."""
+    return _SLUG.match(text) is not None
+
+
 def _slug(value: Any) -> str:
     text = _text(value, "a code")
-    if not _SLUG.match(text):
-        raise fail(f"{text!r} is not a valid code",
-                   "use 2-32 lower-case letters, digits and '-', starting with a letter (e.g. nxdrc, nxdrc-oa)")
+    if not is_slug(text):
+        raise fail(f"{text!r} is not a valid code", SLUG_HINT)
     return text
 
 

@@ -12,7 +12,8 @@ Parts, in the order they come up (and the reverse order they go down):
 - ``openstack``: the yinchuan, zhongwei and backup regions.
 
 Credentials the estate names (``credentials.<name>.file``) are written by the lab, mode 0600, so the
-same estate drives the lab with nxgov's normal commands. Secrets are generated once and kept.
+same estate drives the lab with nxgov's normal commands. Secrets are generated once and kept. The lab
+runs as root, so it writes only inside its directory: a credentials file named elsewhere is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from nxgov.errors import LabError
+from nxgov.errors import InputError, LabError
 from nxgov.estate.model import Device, Estate
 from nxgov.lab import frr, sshd
 from nxgov.lab.apt import ensure_packages, missing_packages
@@ -93,8 +94,9 @@ class Lab:
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def plan(self, parts: Iterable[str] = PARTS) -> list[str]:
-        """What ``up`` would bring up, one line per item (for --dry-run)."""
+        """What ``up`` would bring up, one line per item (for --dry-run); refuses what ``up`` would refuse."""
         estate = self._need_estate()
+        self.check_credentials()
         wanted = set(parts)
         lines: list[str] = []
         if "netsim" in wanted:
@@ -235,14 +237,19 @@ class Lab:
         return self._hosts().up(specs, progress) if specs else []
 
     # -- credentials --------------------------------------------------------------------------------
+    def check_credentials(self) -> dict[str, Path]:
+        """Where the lab writes each credentials file the estate names (resolved), every one inside the lab
+        directory: InputError for one outside, before anything is read or written."""
+        estate = self._need_estate()
+        users = _users_of(estate)
+        return {name: confined(self.lab_dir, name, Path(ref.file)) for name, ref in estate.credentials.items()
+                if ref.file is not None and name in users}
+
     def _credentials(self, estate: Estate) -> dict[str, Credential]:
         """The credentials files the estate names, with secrets generated once (kept across ups)."""
         out: dict[str, Credential] = {}
         users = _users_of(estate)
-        for name, ref in estate.credentials.items():
-            if ref.file is None or name not in users:
-                continue
-            path = Path(ref.file)
+        for name, path in self.check_credentials().items():
             existing = _read_secret_file(path)
             platforms, user = users[name]
             if platforms == {"frr"}:
@@ -261,6 +268,18 @@ class Lab:
         if self.estate is None:
             raise LabError("the lab needs an estate to know what to build", "pass --estate inventories/lab")
         return self.estate
+
+
+def confined(lab_dir: Path, name: str, path: Path) -> Path:
+    """``path`` (of credentials entry ``name``) resolved, when it is inside ``lab_dir``: the lab runs as root, so an
+    estate must not make it write anywhere else (/etc, a home directory). InputError otherwise."""
+    root = lab_dir.resolve()
+    where = path.expanduser().resolve()
+    if where == root or not where.is_relative_to(root):
+        raise InputError(f"credentials entry {name!r}: the lab writes only inside its directory {lab_dir}, not {path}",
+                         f"point credentials.{name}.file at a file under {lab_dir}/ (e.g. {lab_dir}/credentials/"
+                         f"{name}.yaml), or pass --lab-dir (NXGOV_LAB_DIR) for a directory that holds it")
+    return where
 
 
 def _simulated(estate: Estate) -> list[Device]:
@@ -318,7 +337,7 @@ def _read_secret_file(path: Path) -> dict[str, str]:
 def _write_secret_file(path: Path, content: dict[str, str]) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as handle:
         yaml.safe_dump(content, handle)
     os.replace(tmp, path)

@@ -111,7 +111,7 @@ def build_intents(outcome: PlanOutcome, devices: Collection[str] | None = None) 
         unknown = sorted(set(devices) - set(topology.devices))
         if unknown:
             raise InputError(f"the estate has no device {', '.join(unknown)}",
-                             "device names are listed by 'nxgov estate show' and in extranet.devices")
+                             "'nxgov estate show --devices' lists the device names")
     plan = outcome.plan()
     names = [n for n in topology.devices if devices is None or n in devices]
     return [_intent(outcome, plan, name) for name in names]

@@ -24,7 +24,7 @@ def select(estate: Estate, names: Sequence[str] = (), site: str | None = None,
     if unknown:
         close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
         raise InputError(f"no device named {', '.join(repr(name) for name in unknown)} in the estate",
-                         f"did you mean {close[0]!r}?" if close else "see `nxgov estate show` for the devices")
+                         f"did you mean {close[0]!r}?" if close else "`nxgov estate show --devices` lists them")
     chosen = [device for device in devices if (not names or device.name in names)
               and (site is None or device.site == site) and (plane is None or device.plane == plane)]
     if not chosen:

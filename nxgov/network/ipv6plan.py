@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from nxgov.errors import InputError
 from nxgov.estate.model import Estate, Extranet
@@ -238,25 +238,45 @@ def _check_kept(old: Allocation, request: Request, layout: Layout, checked: set[
         )
 
 
-def _check_management(estate: Estate, layout: Layout) -> None:
+@dataclass(frozen=True)
+class ManagementClash:
+    """A management address inside the planned slices: ``extranet.devices[index].host`` or ``operations[index]``."""
+
+    field: Literal["host", "operations"]
+    index: int
+    what: str
+
+    def message(self, layout: Layout) -> str:
+        return f"{self.what} is inside the extranet's address plan ({layout.planned_span()})"
+
+
+MANAGEMENT_HINT = "move management addresses to the top of extranet.prefix (e.g. its last /48) or outside it"
+
+
+def management_clashes(estate: Estate, layout: Layout) -> list[ManagementClash]:
     """Management addresses (device hosts, operations prefixes) must stay out of the planned slices."""
-    clashes: list[str] = []
+    clashes: list[ManagementClash] = []
     assert estate.extranet is not None
-    for device in estate.extranet.devices:
+    for i, device in enumerate(estate.extranet.devices):
         try:
             address = ipaddress.ip_address(device.host)
         except ValueError:
             continue
         if address.version == 6 and layout.in_plan(int(address), int(address)):
-            clashes.append(f"device {device.name} host {device.host}")
-    for text in estate.operations:
+            clashes.append(ManagementClash("host", i, f"device {device.name} host {device.host}"))
+    for i, text in enumerate(estate.operations):
         network = ipaddress.ip_network(text)
         if network.version == 6 and layout.in_plan(int(network.network_address), int(network.broadcast_address)):
-            clashes.append(f"operations prefix {text}")
+            clashes.append(ManagementClash("operations", i, f"operations prefix {text}"))
+    return clashes
+
+
+def _check_management(estate: Estate, layout: Layout) -> None:
+    clashes = [c.what for c in management_clashes(estate, layout)]
     if clashes:
         more = f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""
         raise InputError(
             f"the address plan overlaps management addresses: {'; '.join(clashes[:3])}{more} "
             f"(the plan hands out {layout.planned_span()})",
-            "move management addresses to the top of extranet.prefix (e.g. its last /48) or outside it",
+            MANAGEMENT_HINT,
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import sqlite3
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import cast
 
@@ -23,30 +24,41 @@ def load_allocations(store: StateStore, estate: str) -> list[Allocation]:
             for k, key, pool, slot, value, state, description in rows]
 
 
-def save_outcome(store: StateStore, outcome: PlanOutcome) -> None:
-    """Write what a plan run changed, in one transaction (released rows go first: their slots may be reused)."""
+def _save(connection: sqlite3.Connection, outcome: PlanOutcome) -> None:
+    """Write what a plan run changed (released rows go first: their slots may be reused)."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    connection.executemany("DELETE FROM numbering WHERE estate = ? AND kind = ? AND key = ?",
+                           [(outcome.estate, a.kind, a.key) for a in outcome.released])
+    connection.executemany(
+        "INSERT INTO numbering (estate, kind, key, pool, slot, value, state, description, allocated) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(outcome.estate, a.kind, a.key, a.pool, a.slot, a.value, a.state, a.description, now)
+         for a in outcome.new],
+    )
+    connection.executemany(
+        "UPDATE numbering SET state = ?, description = ? WHERE estate = ? AND kind = ? AND key = ?",
+        [(a.state, a.description, outcome.estate, a.kind, a.key)
+         for a in (*outcome.restored, *outcome.reserved, *outcome.renamed)],
+    )
+
+
+def plan_ipv6(store: StateStore, estate: Estate, dry_run: bool = False, release: Collection[str] = (),
+              on_change: Callable[[PlanOutcome], None] | None = None) -> PlanOutcome:
+    """Plan against what ``store`` holds; write the changes unless ``dry_run``.
+
+    Reading the stored plan, computing and writing are one write transaction, so planners running at
+    once take turns and each builds on what the one before it stored. ``on_change`` is called with the
+    outcome inside that transaction, after the writes and before the commit, when something changed: if
+    it raises (an audit record that cannot be written), nothing is stored.
+    """
+    if dry_run:
+        return compute_plan(estate, load_allocations(store, estate.estate), release)
     with store.transaction() as connection:
-        connection.executemany("DELETE FROM numbering WHERE estate = ? AND kind = ? AND key = ?",
-                               [(outcome.estate, a.kind, a.key) for a in outcome.released])
-        connection.executemany(
-            "INSERT INTO numbering (estate, kind, key, pool, slot, value, state, description, allocated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(outcome.estate, a.kind, a.key, a.pool, a.slot, a.value, a.state, a.description, now)
-             for a in outcome.new],
-        )
-        connection.executemany(
-            "UPDATE numbering SET state = ?, description = ? WHERE estate = ? AND kind = ? AND key = ?",
-            [(a.state, a.description, outcome.estate, a.kind, a.key)
-             for a in (*outcome.restored, *outcome.reserved, *outcome.renamed)],
-        )
-
-
-def plan_ipv6(store: StateStore, estate: Estate, dry_run: bool = False, release: Collection[str] = ()) -> PlanOutcome:
-    """Plan against what ``store`` holds; write the changes unless ``dry_run``."""
-    outcome = compute_plan(estate, load_allocations(store, estate.estate), release)
-    if outcome.changed and not dry_run:
-        save_outcome(store, outcome)
+        outcome = compute_plan(estate, load_allocations(store, estate.estate), release)
+        if outcome.changed:
+            _save(connection, outcome)
+            if on_change is not None:
+                on_change(outcome)
     return outcome
 
 

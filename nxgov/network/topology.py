@@ -10,6 +10,7 @@ router, as in the lab. Region devices have no uplink: each plane's tree is roote
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nxgov.errors import InputError
@@ -47,30 +48,45 @@ def planes_of(device: Device, planes: tuple[str, ...]) -> tuple[str, ...]:
     return (device.plane,) if device.plane is not None else planes
 
 
+@dataclass(frozen=True)
+class Unlinked:
+    """A device with no device on ``plane`` at its parent site to link to: the estate cannot be planned."""
+
+    device: Device
+    plane: str
+    parent_site: str
+
+    @property
+    def message(self) -> str:
+        return (f"device {self.device.name} (site {self.device.site}) has no device on plane {self.plane} to link "
+                f"to at its parent site {self.parent_site}")
+
+    @property
+    def hint(self) -> str:
+        return (f"add a device to site {self.parent_site} with plane: {self.plane} "
+                "(or one without a plane: dual-homed)")
+
+
+def unlinked(extranet: Extranet) -> list[Unlinked]:
+    """Every uplink :func:`build_topology` cannot make, in estate order (``estate validate`` reports them)."""
+    return [u for u in _uplinks(extranet, extranet.devices) if isinstance(u, Unlinked)]
+
+
 def build_topology(extranet: Extranet) -> Topology:
-    """The links of every plane, from the estate's site tree and devices."""
+    """The links of every plane, from the estate's site tree and devices.
+
+    Raises :class:`InputError` for the first device that has nothing to link to (see :func:`unlinked`).
+    """
     planes = tuple(p.name for p in extranet.planes)
     rank = {level: i for i, level in enumerate(LEVELS)}
     sites = tuple(sorted(extranet.sites, key=lambda s: (rank[s.level], s.code)))
     by_code = {s.code: s for s in sites}
     devices = tuple(sorted(extranet.devices, key=lambda d: (rank[by_code[d.site].level], d.site, d.name)))
-    at_site: dict[str, list[Device]] = {}
-    for device in devices:
-        at_site.setdefault(device.site, []).append(device)
     links: list[Link] = []
-    for device in devices:
-        parent_code = by_code[device.site].parent
-        if parent_code is None:
-            continue
-        for plane in planes_of(device, planes):
-            parent = _parent_device(device, plane, at_site.get(parent_code, []))
-            if parent is None:
-                raise InputError(
-                    f"device {device.name} (site {device.site}) has no device on plane {plane} to link to at its "
-                    f"parent site {parent_code}",
-                    f"add a device to site {parent_code} with plane: {plane} (or one without a plane: dual-homed)",
-                )
-            links.append(Link(plane, parent.name, device.name))
+    for uplink in _uplinks(extranet, devices):
+        if isinstance(uplink, Unlinked):
+            raise InputError(uplink.message, uplink.hint)
+        links.append(uplink)
     uplinks: dict[str, list[Link]] = {}
     downlinks: dict[str, list[Link]] = {}
     for link in links:
@@ -78,6 +94,22 @@ def build_topology(extranet: Extranet) -> Topology:
         downlinks.setdefault(link.parent, []).append(link)
     return Topology(planes, by_code, {d.name: d for d in devices}, tuple(links),
                     {k: tuple(v) for k, v in uplinks.items()}, {k: tuple(v) for k, v in downlinks.items()})
+
+
+def _uplinks(extranet: Extranet, devices: Iterable[Device]) -> Iterator[Link | Unlinked]:
+    """The uplink of each of ``devices`` on each of its planes, or what is missing for it; none for a root site."""
+    planes = tuple(p.name for p in extranet.planes)
+    parents = {s.code: s.parent for s in extranet.sites}
+    at_site: dict[str, list[Device]] = {}
+    for device in extranet.devices:
+        at_site.setdefault(device.site, []).append(device)
+    for device in devices:
+        parent_code = parents.get(device.site)
+        if parent_code is None:
+            continue
+        for plane in planes_of(device, planes):
+            parent = _parent_device(device, plane, at_site.get(parent_code, []))
+            yield Unlinked(device, plane, parent_code) if parent is None else Link(plane, parent.name, device.name)
 
 
 def _parent_device(child: Device, plane: str, candidates: list[Device]) -> Device | None:

@@ -154,7 +154,7 @@ def verify(estate: Estate, outcome: PlanOutcome, options: SessionOptions, site: 
     """
     topology = outcome.topology
     if site is not None and site not in topology.sites:
-        raise InputError(f"the estate has no site {site}", "use a division code from 'nxgov estate show'")
+        raise InputError(f"the estate has no site {site}", "use a division code listed by 'nxgov estate show --sites'")
     codes = [site] if site is not None else list(topology.sites)
     intents = {i.name: i for i in build_intents(outcome)}
     needed = _devices_needed(outcome, codes)

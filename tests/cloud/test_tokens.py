@@ -111,14 +111,15 @@ def _state(token: str, expires: str) -> str:
 
 
 def test_expired_and_unreadable_tokens_are_forgotten_when_a_new_one_is_kept(tmp_path: Path) -> None:
-    (tmp_path / "old.json").write_text(_state("a", "2020-01-01T00:00:00.000000Z"))
-    (tmp_path / "bad.json").write_text("{")
-    (tmp_path / "live.json").write_text(_state("c", "2999-01-01T00:00:00.000000Z"))
+    old, bad, live = (tmp_path / f"nxgov-token-{c * 64}.json" for c in "abc")
+    old.write_text(_state("a", "2020-01-01T00:00:00.000000Z"))
+    bad.write_text("{")
+    live.write_text(_state("c", "2999-01-01T00:00:00.000000Z"))
     conn = SimpleNamespace(session=SimpleNamespace(auth=_Plugin(_state("b", "2999-01-01T00:00:00.000000Z"))))
     tokens = Tokens(tmp_path)
     tokens.attach(conn, {"auth_url": "http://127.0.0.1:1/v3", "password": "p"}, "password")
     tokens.remember(conn)
     kept = sorted(p.name for p in tmp_path.iterdir())
-    assert len(kept) == 2 and "live.json" in kept
-    new = next(tmp_path / name for name in kept if name != "live.json")
+    assert len(kept) == 2 and live.name in kept
+    new = next(tmp_path / name for name in kept if name != live.name)
     assert json.loads(new.read_text())["auth_token"] == "b" and stat.S_IMODE(new.stat().st_mode) == 0o600

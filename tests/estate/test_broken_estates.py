@@ -17,6 +17,7 @@ clouds:
   yinchuan: {cloud: nx-yinchuan, role: primary}
   zhongwei: {cloud: nx-zhongwei, role: primary}
   backup: {cloud: nx-backup, role: backup}
+cloud_ipv6: 2001:db8:6500::/40
 credentials:
   extranet: {file: /etc/nxgov/extranet.yaml}
 departments:
@@ -47,6 +48,8 @@ extranet:
   devices:
     - {name: ce-a, site: '640104', plane: A, platform: huawei_vrp, host: 127.0.0.1, port: 10022, credentials: extranet}
     - {name: ce-b, site: '640104', plane: B, platform: h3c_comware, host: 127.0.0.1, port: 10023, credentials: extranet}
+    - {name: ce-r, site: '640000', platform: frr, host: 127.0.0.1, port: 10020, credentials: extranet}
+    - {name: ce-c, site: '640100', platform: frr, host: 127.0.0.1, port: 10021, credentials: extranet}
 """
 
 

@@ -124,9 +124,9 @@ def test_port_in_use_is_named(tmp_path: Path) -> None:
         port = holder.getsockname()[1]
         estate = tmp_path / "estate.yaml"
         text = (LAB_ESTATE / "estate.yaml").read_text().replace("port: 20022", f"port: {port}")
-        text = text.replace("/var/lib/nxgov/lab/credentials", str(tmp_path / "credentials"))
-        estate.write_text(text)
         lab_dir = tmp_path / "lab"
+        text = text.replace("/var/lib/nxgov/lab/credentials", str(lab_dir / "credentials"))
+        estate.write_text(text)
         result = _nxgov("--audit-log", str(tmp_path / "audit.jsonl"), "-e", str(estate), "lab", "up", "--only",
                         "netsim", "--lab-dir", str(lab_dir))
         assert result.returncode == 1, result.stderr

@@ -147,5 +147,5 @@ def test_credentials_with_a_key_and_unknown_keys(tmp_path: Path) -> None:
     path = _secret_file(tmp_path, f"username: root\nssh_key: {key}\n")
     assert resolve("frr", CredentialRef(file=str(path))).ssh_key == key
     path = _secret_file(tmp_path, "username: root\npasword: typo\n")
-    with pytest.raises(InputError, match="unknown keys: pasword"):
+    with pytest.raises(InputError, match=r"unknown key at line 2 \(did you mean 'password'\?\)"):
         resolve("frr", CredentialRef(file=str(path)))

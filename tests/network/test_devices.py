@@ -272,8 +272,10 @@ def test_a_session_dropped_for_good_is_recorded_as_needing_attention(tmp_path: P
     assert record.result == "failed" and "NEEDS ATTENTION" in record.details["error"]
 
 
-def test_cli_push_and_backup_through_the_root_callback(lab: Lab, tmp_path: Path) -> None:
+def test_cli_push_and_backup_through_the_root_callback(lab: Lab, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The commands mounted under a `net` group of the real root callback (the lead wires them into nxgov)."""
+    monkeypatch.setenv("NXGOV_KNOWN_HOSTS", str(tmp_path / "known_hosts"))
     credentials = tmp_path / "extranet.yaml"
     credentials.write_text(f"username: {USER}\npassword: '{PASSWORD}'\n")
     credentials.chmod(0o600)

@@ -81,7 +81,8 @@ def flow(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathFactor
     tmp = tmp_path_factory.mktemp("frr-e2e")
     lab_dir = Path(str(lab_session["lab_dir"]))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NXGOV_STATE": str(tmp / "state.db"),
-           "NXGOV_AUDIT_LOG": str(tmp / "audit.jsonl"), "NXGOV_ESTATE": str(LAB_ESTATE), "COLUMNS": "200"}
+           "NXGOV_AUDIT_LOG": str(tmp / "audit.jsonl"), "NXGOV_KNOWN_HOSTS": str(tmp / "known_hosts"),
+           "NXGOV_ESTATE": str(LAB_ESTATE), "COLUMNS": "200"}
 
     def nx(*args: str) -> Run:
         proc = subprocess.run([sys.executable, "-c", "from nxgov.cli.main import run; run()", *args],

@@ -205,3 +205,22 @@ def test_csv_export_is_netbox_prefix_import(tmp_path: Path) -> None:
     prefixes = [r["prefix"] for r in rows]
     assert len(prefixes) == len(set(prefixes))
     assert {"prefix": "2001:db8:6420:1000::/52", "status": "reserved", "description": "county 640105 西夏区"} in rows
+
+
+def test_a_change_that_cannot_be_audited_is_not_stored(tmp_path: Path) -> None:
+    from nxgov.errors import AuditError
+
+    seen: list[PlanOutcome] = []
+
+    def refuse(outcome: PlanOutcome) -> None:
+        seen.append(outcome)
+        raise AuditError("cannot write the audit log")
+
+    with store_at(tmp_path) as store:
+        with pytest.raises(AuditError):
+            plan_ipv6(store, sample("ningxia"), on_change=refuse)
+        assert len(seen) == 1 and load_allocations(store, "ningxia") == []
+        plan_ipv6(store, sample("ningxia"), on_change=seen.append)
+        plan_ipv6(store, sample("ningxia"), on_change=refuse)
+        plan_ipv6(store, sample("ningxia"), dry_run=True, release=["640104"], on_change=refuse)
+    assert len(seen) == 2, "called once per run that changes something, never on a dry run"

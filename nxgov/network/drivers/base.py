@@ -19,6 +19,7 @@ be reached again the error says it needs attention and carries the last line app
 
 from __future__ import annotations
 
+import logging
 import re
 import select
 import socket
@@ -45,6 +46,8 @@ from nxgov.network.drivers.errors import (
     UnreachableError,
 )
 from nxgov.network.drivers.hostkeys import KnownHosts
+
+log = logging.getLogger(__name__)
 
 ConfigKind = Literal["running", "saved"]
 DROPPED = (OSError, EOFError, paramiko.SSHException, ReadException)
@@ -163,18 +166,23 @@ class Driver:
         known, name = self.options.known_hosts, self.target.name
         # netmiko builds its paramiko client in _build_ssh_client: use ours (trust on first use, then strict)
         conn._build_ssh_client = lambda: known.client(name)  # type: ignore[method-assign]
+        log.debug("%s: opening an SSH session to %s:%d as %s", name, self.target.host, self.target.port,
+                  creds.username)
         try:
             conn._open()
         except Exception as error:
             conn.disconnect()
             mapped = self._login_error(error)
+            log.debug("%s: login failed: %s", name, mapped)
             if mapped is error:
                 raise
             raise mapped from error
+        log.info("%s: SSH session open (%s)", name, self.target.platform)
         self._conn = conn
 
     def close(self) -> None:
         if self._conn is not None:
+            log.debug("%s: closing the SSH session", self.target.name)
             self._conn.disconnect()
             self._conn = None
 
@@ -401,8 +409,8 @@ class Driver:
         except RollbackError as failed:
             raise RollbackError(self.target.name, reason, failed.remaining) from None
         except DROPPED as error:
-            raise SessionDroppedError(self.target.name, None, f"during the rollback after: {reason}: "
-                                      f"{_describe(error)}", rolled_back=False) from error
+            raise SessionDroppedError(self.target.name, None, _describe(error), "dropped in rollback",
+                                      reason) from error
 
     def _recover_dropped(self, applied: list[str], error: BaseException) -> None:
         """Reopen the session and roll back; raise SessionDroppedError saying whether that worked."""
@@ -411,12 +419,20 @@ class Driver:
         self.close()
         try:
             self.open()
-            self.rollback()
         except (DeviceError, *DROPPED) as again:
             self.close()
-            raise SessionDroppedError(self.target.name, last, f"{cause}; then: {_describe(again)}",
-                                      rolled_back=False) from error
-        raise SessionDroppedError(self.target.name, last, cause, rolled_back=True) from error
+            raise SessionDroppedError(self.target.name, last, cause, "not reconnected", _describe(again)) from error
+        try:
+            self.rollback()
+        except RollbackError as failed:
+            self.close()
+            still = ", ".join(repr(line) for line in failed.remaining[:5])
+            raise SessionDroppedError(self.target.name, last, cause, "rollback failed",
+                                      f"still different: {still}") from error
+        except (DeviceError, *DROPPED) as again:
+            self.close()
+            raise SessionDroppedError(self.target.name, last, cause, "rollback failed", _describe(again)) from error
+        raise SessionDroppedError(self.target.name, last, cause, "rolled back") from error
 
     def _session_log(self) -> SessionLog | None:
         path = self.session_log_path
@@ -449,7 +465,9 @@ def _after_echo(reply: str, line: str) -> str:
 
 
 def _describe(error: BaseException) -> str:
-    """A one-line reason for a transport failure (netmiko's own messages are pages long)."""
+    """A one-line reason for a transport failure (netmiko's own messages are pages long), or nxgov's own message."""
+    if isinstance(error, DeviceError):
+        return error.message.removeprefix(f"{error.device}: ")
     if isinstance(error, socket.timeout | TimeoutError):
         return "timed out"
     if isinstance(error, ConnectionRefusedError):

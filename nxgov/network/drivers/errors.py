@@ -6,6 +6,8 @@ Every class is an :class:`~nxgov.errors.OperationError` (exit code 1) carrying t
 
 from __future__ import annotations
 
+from typing import Literal
+
 from nxgov.errors import OperationError
 
 
@@ -55,23 +57,40 @@ class CommandRejectedError(DeviceError):
         self.reply = reply
 
 
-class SessionDroppedError(DeviceError):
-    """The session ended mid-change. ``rolled_back`` says whether the device was restored on reconnect."""
+Recovery = Literal["rolled back", "not reconnected", "rollback failed", "dropped in rollback"]
+"""What happened after a session dropped mid-change: reconnected and rolled back; no new session could be opened;
+reconnected, but the rollback failed; or the session dropped while rolling back an error (no reconnect tried)."""
 
-    def __init__(self, device: str, last_applied: str | None, cause: str, rolled_back: bool) -> None:
-        applied = f"after {last_applied!r}" if last_applied else "before any line was applied"
-        if rolled_back:
-            message = (f"the session dropped {applied} ({cause}); reconnected and rolled back: the running "
-                       "configuration is as it was before")
+_ATTENTION = "it NEEDS ATTENTION (recorded in the state store)"
+_COMPARE = "compare it with its last archived configuration (`nxgov net history DEVICE`) or `nxgov net push --dry-run`"
+
+
+class SessionDroppedError(DeviceError):
+    """The session ended mid-change; ``recovery`` says what happened then, ``detail`` why the recovery failed (for
+    ``dropped in rollback``: why the rollback was needed). ``rolled_back``: whether the device was restored."""
+
+    def __init__(self, device: str, last_applied: str | None, cause: str, recovery: Recovery,
+                 detail: str = "") -> None:
+        dropped = f"the session dropped {f'after {last_applied!r}' if last_applied else 'before any line was applied'}"
+        if recovery == "rolled back":
+            message = f"{dropped} ({cause}); reconnected and rolled back: the running configuration is as it was before"
             hint = "check the link to the device, then push again"
+        elif recovery == "not reconnected":
+            message = (f"{dropped} ({cause}) and nxgov could not open a new session to roll back ({detail}): "
+                       f"{_ATTENTION}")
+            hint = f"when the device is reachable, {_COMPARE}, and push again"
+        elif recovery == "rollback failed":
+            message = f"{dropped} ({cause}); nxgov reconnected, but the rollback failed ({detail}): {_ATTENTION}"
+            hint = f"{_COMPARE}, and fix it by hand or push again"
         else:
-            message = (f"the session dropped {applied} ({cause}) and the device could not be reached again to "
-                       "roll back: it NEEDS ATTENTION (recorded in the state store)")
-            hint = "when the device is reachable, compare it with `nxgov net push --dry-run` and push again"
+            message = (f"{detail}; the session then dropped during the rollback ({cause}), so the rollback did not "
+                       f"finish: {_ATTENTION}")
+            hint = f"when the device is reachable, {_COMPARE}, and push again"
         super().__init__(device, message, hint)
         self.last_applied = last_applied
         self.cause = cause
-        self.rolled_back = rolled_back
+        self.recovery = recovery
+        self.rolled_back = recovery == "rolled back"
 
 
 class RollbackError(DeviceError):
