@@ -66,7 +66,7 @@ def verify(ctx: typer.Context) -> None:
         from nxgov.cli.output import emit_json
 
         emit_json({"schema": "nxgov.audit.verify/1", "log": str(options.audit_log), **report.to_dict()})
-    else:
+    if not options.json or not report.ok:
         _print_report(report, str(options.audit_log))
     if not report.ok:
         raise typer.Exit(ExitCode.FAILED)

@@ -98,7 +98,14 @@ def apply(ctx: typer.Context,
         from nxgov.cli.audit_trail import preflight
 
         preflight(ctx)
-    planned, clients, _ = _plan(ctx, saved.prune if saved is not None else prune, timeout)
+    from nxgov.cloud.planner import make_plan
+
+    estate, clients = _connect(ctx, timeout)
+    if saved is not None and saved.estate != estate.estate:
+        raise InputError(f"{plan_file} was made for the estate {saved.estate!r}, not {estate.estate!r}; nothing was "
+                         "changed", "apply it with its own estate (--estate), or make a plan for this one: "
+                         "nxgov cloud plan --out PLAN")
+    planned = make_plan(estate, clients, prune=saved.prune if saved is not None else prune)
     plan = planned.plan
     if saved is not None:
         if saved.fingerprint != plan.fingerprint:
@@ -162,8 +169,10 @@ def _load_plan(path: Path) -> Plan:
     try:
         return Plan.from_json(data)
     except ValidationError as error:
-        raise InputError(f"the plan {path} is damaged: {error.errors()[0]['msg']}", "make it again with plan --out"
-                         ) from error
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InputError(f"the plan {path} is damaged: {field}: {first['msg']}", "make it again with plan --out"
+                         ) from None
 
 
 @app.command()

@@ -117,14 +117,23 @@ def _check_parseable(node: str, files: list[str]) -> None:
         except json.JSONDecodeError as error:
             where = f" at line {error.lineno}, column {error.colno}"
         except yaml.YAMLError as error:
-            from nxgov.network.drivers.credentials import yaml_location
-
-            where = yaml_location(error)
+            where = _yaml_location(error)
         else:
             return
         raise InputError(f"node {node}: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}{where}",
                          "fix the file's syntax there (e.g. an unclosed quote); its content is never shown, as it "
                          "holds passwords") from None
+
+
+def _yaml_location(error: yaml.YAMLError) -> str:
+    """Where a YAML error is (``" at line 3, column 1, in what starts at line 2, column 11"``), never what is there."""
+    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
+        return ""
+    problem, context = error.problem_mark, error.context_mark
+    where = f" at line {problem.line + 1}, column {problem.column + 1}"
+    if context is not None and (context.line, context.column) != (problem.line, problem.column):
+        where += f", in what starts at line {context.line + 1}, column {context.column + 1}"
+    return where
 
 
 def node_clients(nodes: dict[str, CloudNode], estate_dir: Path, policy: RetryPolicy | None = None,

@@ -56,7 +56,8 @@ class Plan(BaseModel):
     schema_: str = Field(SCHEMA, alias="schema")
     estate: str
     created: str
-    fingerprint: str
+    fingerprint: str = Field(pattern="^[0-9a-f]{64}$")
+    """SHA-256 (hex) of the actual state the plan was computed from."""
     prune: bool
     nodes: list[str]
     changes: list[Change]

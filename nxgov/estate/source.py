@@ -177,6 +177,26 @@ def _yaml_files(root: Path, problems: list[Problem]) -> list[Path] | None:
     return sorted(files)
 
 
+@dataclass(frozen=True)
+class PlainYaml:
+    """One YAML file read as the estate's files are: its data, where each path starts, and its problems."""
+
+    data: Any
+    marks: _Marks | None
+    problems: list[Problem]
+
+
+def read_plain_yaml(file: Path) -> PlainYaml:
+    """Read one YAML file with the estate's refusals and limits (tags, merge keys, alias expansions, depth, size).
+
+    For other files nxgov reads that must be plain data (credentials files). ``data`` is None when the file could
+    not be read at all; otherwise refused values are left out and each is in ``problems``.
+    """
+    problems: list[Problem] = []
+    parsed = _read_one(file, problems)
+    return PlainYaml(None, None, problems) if parsed is None else PlainYaml(*parsed, problems)
+
+
 def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Marks] | None:
     name = display(file)
     try:

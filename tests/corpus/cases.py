@@ -379,15 +379,6 @@ _CREDENTIALS_OWNER = "issue 9 §2.2: credentials file reader (nxgov/network/driv
 _CLI_OWNER = "issue 9 §2.4: CLI messages/JSON contract (nxgov/cli/)"
 
 XFAIL: dict[tuple[str, str], str] = {
-    ("credentials-merge-key", "*"): _CREDENTIALS_OWNER + ": a merge key is accepted (the login is then tried)",
-    ("credentials-deep-nesting", "*"): _CREDENTIALS_OWNER + ": RecursionError (internal error, exit 1)",
-    ("plan-edited-fingerprint", "*"): _CLI_OWNER + ": cloud apply reads the nodes before checking the saved "
-                                            "plan's fingerprint is a SHA-256 (nxgov/cli/cloud.py, nxgov/cloud/plan.py)",
-    ("plan-other-estate", "*"): _CLI_OWNER + ": cloud apply reads the nodes before checking the saved plan is for "
-                                      "this estate (nxgov/cli/cloud.py)",
-    ("audit-torn", "audit-verify"): _CLI_OWNER + ": a broken chain is reported on stdout only",
-    ("audit-tail-deleted", "audit-verify"): _CLI_OWNER + ": a broken chain is reported on stdout only",
-    ("audit-edited", "audit-verify"): _CLI_OWNER + ": a broken chain is reported on stdout only",
 }
 """(case, command) -> reason, for cases another part of issue 9 fixes; ``*`` as command: every command."""
 

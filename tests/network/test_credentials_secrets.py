@@ -51,7 +51,7 @@ def test_a_malformed_credentials_file_is_located_never_quoted(nxgov, tmp_path: P
     assert SECRET not in result.out and SECRET not in result.err
     assert "Traceback" not in result.err
     message = result.json()["error"]["message"] if output == "json" else " ".join(result.err.split())
-    assert str(credentials) in message and "line 2, column 11" in message and "not valid YAML" in message
+    assert str(credentials) in message and "is not plain YAML data at line 3, column 1" in message
     assert _files_holding(tmp_path, SECRET, besides=credentials) == []
 
 
@@ -61,9 +61,9 @@ def test_the_error_of_a_malformed_file_holds_no_content(tmp_path: Path) -> None:
         resolve("extranet", CredentialRef(file=str(path)))
     error = raised.value
     assert SECRET not in str(error) and SECRET not in repr(error.args)
-    assert error.__cause__ is None and error.__suppress_context__
+    assert error.__cause__ is None and error.__context__ is None
     assert SECRET not in str(error.hint)
-    assert "line 2, column 11" in error.message
+    assert "line 3, column 1" in error.message
 
 
 def test_unknown_keys_are_located_not_named(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_file_that_is_not_utf8_is_located_not_quoted(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         resolve("extranet", CredentialRef(file=str(path)))
     assert SECRET not in str(raised.value) and "0xff" not in str(raised.value)
-    assert "not UTF-8 text (line 2)" in raised.value.message
+    assert "not plain YAML data at line 2" in raised.value.message
 
 
 def test_a_misspelt_key_is_located_with_the_key_it_may_be(tmp_path: Path) -> None:

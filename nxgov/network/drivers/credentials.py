@@ -15,9 +15,6 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from nxgov.errors import InputError
 from nxgov.estate.model import CredentialRef
@@ -62,53 +59,40 @@ def resolve(name: str, ref: CredentialRef, environ: Mapping[str, str] | None = N
 
 
 def _read_file(name: str, path: Path) -> dict[str, str]:
-    """The file's keys and values. No error says anything of its content (it holds secrets): only where."""
+    """The file's keys and values, read as the estate's files are (no tags, merge keys, alias bombs, deep nesting).
+
+    No error says anything of the file's content (it holds secrets): only where.
+    """
+    from nxgov.estate.source import read_plain_yaml
+
     _check_private(name, path, "credentials file")
     what = f"the credentials file {path} (entry {name!r})"
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read {what}: {error.strerror}", "check the file's path and permissions") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise InputError(f"{what} is not UTF-8 text (line {line})", "save the file as UTF-8") from None
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data: Any = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as error:
-        raise InputError(f"{what} is not valid YAML{yaml_location(error)}",
-                         "fix the file's syntax there (e.g. an unclosed quote); its content is never shown, "
-                         "as it holds secrets") from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+    read = read_plain_yaml(path)
+    if read.problems:
+        first = read.problems[0]
+        where = f" at line {first.line}" + (f", column {first.column}" if first.column else "") if first.line else ""
+        raise InputError(f"{what} is not plain YAML data{where}",
+                         "write plain `key: value` lines in UTF-8 (no tags, anchors, merge keys or nesting), and check "
+                         "quotes there; its content is never shown, as it holds secrets")
+    if not isinstance(read.data, dict) or read.marks is None:
         raise InputError(f"{what} must be a mapping",
                          "e.g. username: netops, password: ... (or ssh_key: /path/to/key)")
-    unknown = [_unknown_key(key) for key, _ in node.value if key.value not in FILE_KEYS]
+    marks = read.marks
+    unknown = [_unknown_key(key, marks[(key,)].line) for key in read.data if key not in FILE_KEYS]
     if unknown:
         raise InputError(f"{what} has {'an unknown key' if len(unknown) == 1 else 'unknown keys'} at "
                          f"{', '.join(unknown)}", f"the keys are {', '.join(FILE_KEYS)}")
-    return {str(key): str(value) for key, value in data.items() if value is not None}
+    nested = [marks[(key,)].line for key, value in read.data.items() if isinstance(value, list | dict)]
+    if nested:
+        raise InputError(f"{what} has a list or mapping as the value at line {nested[0]}",
+                         "each key takes one text value")
+    return {key: str(value) for key, value in read.data.items() if value is not None}
 
 
-def _unknown_key(key: yaml.Node) -> str:
+def _unknown_key(key: str, line: int) -> str:
     """Where an unknown key is, and the key it may be a typo of (the key itself is not shown: it may be a secret)."""
-    close = difflib.get_close_matches(key.value, FILE_KEYS, n=1) if isinstance(key.value, str) else []
-    return f"line {key.start_mark.line + 1}" + (f" (did you mean {close[0]!r}?)" if close else "")
-
-
-def yaml_location(error: yaml.YAMLError) -> str:
-    """Where a YAML error is (``" at line 3, column 1, in what starts at line 2, column 11"``), never what is there."""
-    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
-        return ""
-    problem, context = error.problem_mark, error.context_mark
-    where = f" at line {problem.line + 1}, column {problem.column + 1}"
-    if context is not None and (context.line, context.column) != (problem.line, problem.column):
-        where += f", in what starts at line {context.line + 1}, column {context.column + 1}"
-    return where
+    close = difflib.get_close_matches(key, FILE_KEYS, n=1)
+    return f"line {line}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
 def _read_env(name: str, prefix: str, environ: Mapping[str, str]) -> dict[str, str]:
