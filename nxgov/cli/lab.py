@@ -84,6 +84,15 @@ def up(ctx: typer.Context, lab_dir: LabDir = None,
     _report(ctx, states, f"lab up in {elapsed:.1f} s", "nxgov.lab.up/1")
 
 
+def _dry_run(ctx: typer.Context, schema: str, key: str, items: list[str], verb: str) -> None:
+    """What a ``--dry-run`` would do: ``items`` under ``key`` in JSON, else one "would <verb> <item>" line each
+    (or "nothing to <verb>")."""
+    if settings(ctx).json:
+        emit_json({"schema": schema, "dry_run": True, key: items})
+    else:
+        console.print("\n".join(f"would {verb} {item}" for item in items) or f"nothing to {verb}")
+
+
 @app.command()
 def install(ctx: typer.Context, lab_dir: LabDir = None,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be installed")] = False,
@@ -96,10 +105,7 @@ def install(ctx: typer.Context, lab_dir: LabDir = None,
     lab = _lab(ctx, lab_dir, with_estate=False)
     todo = lab.install_plan()
     if dry_run:
-        if settings(ctx).json:
-            emit_json({"schema": "nxgov.lab.install/1", "dry_run": True, "installed": todo})
-        else:
-            console.print("\n".join(f"would install {item}" for item in todo) or "nothing to install")
+        _dry_run(ctx, "nxgov.lab.install/1", "installed", todo, "install")
         return
     preflight(ctx)
     try:
@@ -132,10 +138,7 @@ def down(ctx: typer.Context, lab_dir: LabDir = None,
     lab = _lab(ctx, lab_dir, with_estate=False)
     if dry_run:
         entries = [f"{e.kind} {e.name}" + (f" (pid {e.pid})" if e.pid else "") for e in lab.ledger.entries()]
-        if settings(ctx).json:
-            emit_json({"schema": "nxgov.lab.down/1", "dry_run": True, "removed": entries})
-        else:
-            console.print("\n".join(f"would remove {e}" for e in entries) or "nothing to remove")
+        _dry_run(ctx, "nxgov.lab.down/1", "removed", entries, "remove")
         return
     preflight(ctx)
     start = time.monotonic()

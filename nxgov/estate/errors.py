@@ -57,7 +57,8 @@ def _problem(err: ErrorDetails, source: Source, base: PathKey, model: type[BaseM
         message = f"{value!r} is not one of: {', '.join(choices)}"
         hint = suggest(str(value), choices)
     elif kind in _EXPECTED:
-        message = f"expected {_EXPECTED[kind]}, got {_kind(value)} {_short(value)}"
+        got = _kind(value) if value is None else f"{_kind(value)} {_short(value)}"
+        message = f"expected {_EXPECTED[kind]}, got {got}"
         desc = _description(model, loc)
         hint = f"{loc[-1]} is {desc}" if desc and loc and isinstance(loc[-1], str) else None
     elif kind == "string_pattern_mismatch":

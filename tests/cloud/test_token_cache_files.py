@@ -15,28 +15,14 @@ import pytest
 
 from nxgov.cloud.tokens import Tokens, default_cache
 from nxgov.errors import InputError
+from tests.cloud.keystone_standin import Plugin
 
 OTHERS = {"package.json": '{"name": "app"}', "settings.json": "{}", "notes.json": "not json", "token.json": "x"}
 
 
-class Plugin:
-    """Just enough of a keystoneauth plugin: its state is a token expiring at ``expires``."""
-
-    def __init__(self, expires: datetime) -> None:
-        self.state: str | None = json.dumps({"auth_token": "t", "body": {"token": {"expires_at": expires.isoformat()}}})
-
-    def get_auth_state(self) -> str | None:
-        return self.state
-
-    def set_auth_state(self, state: str | None) -> None:
-        self.state = state or self.state
-
-    def invalidate(self) -> bool:
-        return True
-
-
 def _conn(expires: datetime) -> Any:
-    return SimpleNamespace(session=SimpleNamespace(auth=Plugin(expires)))
+    state = json.dumps({"auth_token": "t", "body": {"token": {"expires_at": expires.isoformat()}}})
+    return SimpleNamespace(session=SimpleNamespace(auth=Plugin(state)))
 
 
 def _cache(tokens: Tokens, user: str, expires: datetime) -> None:

@@ -18,6 +18,7 @@ from nxgov.cloud.tokens import Tokens, default_cache
 from nxgov.errors import OperationError
 from nxgov.estate import load_estate
 from tests.cloud.conftest import LAB_ESTATE
+from tests.cloud.keystone_standin import Plugin as _Plugin
 
 
 def _clients(cache: Path) -> dict[str, NodeClient]:
@@ -88,22 +89,6 @@ def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.delenv("NXGOV_TOKEN_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache() == tmp_path / "nxgov" / "tokens"
-
-
-class _Plugin:
-    """Stands in for a keystoneauth plugin: only its auth-state calls matter to the cache's file handling."""
-
-    def __init__(self, state: str) -> None:
-        self.state: str | None = state
-
-    def get_auth_state(self) -> str | None:
-        return self.state
-
-    def set_auth_state(self, state: str | None) -> None:
-        self.state = state or self.state
-
-    def invalidate(self) -> bool:
-        return True
 
 
 def _state(token: str, expires: str) -> str:

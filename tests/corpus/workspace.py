@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import ROOT
+from tests.estates_small import tiny_estate
 
 SECRET = "corpus-Secret-5c1e8f0b-never-printed"
 """The password in every credentials file: must never appear in any output, file written or audit record."""
@@ -36,48 +37,10 @@ _DEVICES = "".join(f"    - {{name: {name}, site: '{name[2:]}', platform: frr, ho
                    "credentials: extranet}\n" for n, name in enumerate(DEVICES))
 
 
-_ESTATE = """\
-estate: test
-clouds:
-  yinchuan: {cloud: nx-yinchuan, role: primary}
-  zhongwei: {cloud: nx-zhongwei, role: primary}
-  backup: {cloud: nx-backup, role: backup}
-cloud_ipv6: 2001:db8:6500::/40
-credentials:
-  extranet: {file: CREDENTIALS}
-departments:
-  - code: nxdrc
-    name: 发展改革委
-    quotas: {cores: 8, ram_gb: 16, instances: 4}
-    networks:
-      - {name: app, ipv4: 10.64.1.0/24, ipv6: 2001:db8:6500:1::/64}
-  - code: nxedu
-    name: 教育厅
-    quotas: {cores: 8, ram_gb: 16, instances: 4}
-    networks:
-      - {name: app, ipv4: 10.64.2.0/24}
-systems:
-  - code: nxdrc-oa
-    department: nxdrc
-    level: 3
-    placement: {mode: active-standby, primary: yinchuan, standby: zhongwei}
-    servers: [{name: web, flavor: m1.small, image: cirros}]
-    backup: {rpo: 4h, retain: 14d}
-extranet:
-  prefix: 2001:db8:6400::/40
-  planes: [{name: A, asn: 65101}, {name: B, asn: 65102}]
-  sites:
-    - {code: '640000', name: 宁夏回族自治区, level: region}
-    - {code: '640100', name: 银川市, level: city, parent: '640000'}
-    - {code: '640104', name: 兴庆区, level: county, parent: '640100'}
-  devices:
-"""
-
-
 def estate_text(credentials: Path) -> str:
-    """A tiny valid estate (tests/estate's broken-estate BASE, with routers the IPv6 plan can link) naming
+    """The tiny valid estate (as tests/estate's broken-estate BASE, with routers the IPv6 plan can link) naming
     ``credentials``."""
-    return _ESTATE.replace("CREDENTIALS", str(credentials)) + _DEVICES
+    return tiny_estate(credentials, _DEVICES)
 
 
 @dataclass

@@ -11,46 +11,14 @@ from pathlib import Path
 
 import pytest
 
-BASE = """\
-estate: test
-clouds:
-  yinchuan: {cloud: nx-yinchuan, role: primary}
-  zhongwei: {cloud: nx-zhongwei, role: primary}
-  backup: {cloud: nx-backup, role: backup}
-cloud_ipv6: 2001:db8:6500::/40
-credentials:
-  extranet: {file: /etc/nxgov/extranet.yaml}
-departments:
-  - code: nxdrc
-    name: 发展改革委
-    quotas: {cores: 8, ram_gb: 16, instances: 4}
-    networks:
-      - {name: app, ipv4: 10.64.1.0/24, ipv6: 2001:db8:6500:1::/64}
-  - code: nxedu
-    name: 教育厅
-    quotas: {cores: 8, ram_gb: 16, instances: 4}
-    networks:
-      - {name: app, ipv4: 10.64.2.0/24}
-systems:
-  - code: nxdrc-oa
-    department: nxdrc
-    level: 3
-    placement: {mode: active-standby, primary: yinchuan, standby: zhongwei}
-    servers: [{name: web, flavor: m1.small, image: cirros}]
-    backup: {rpo: 4h, retain: 14d}
-extranet:
-  prefix: 2001:db8:6400::/40
-  planes: [{name: A, asn: 65101}, {name: B, asn: 65102}]
-  sites:
-    - {code: '640000', name: 宁夏回族自治区, level: region}
-    - {code: '640100', name: 银川市, level: city, parent: '640000'}
-    - {code: '640104', name: 兴庆区, level: county, parent: '640100'}
-  devices:
+from tests.estates_small import tiny_estate
+
+BASE = tiny_estate("/etc/nxgov/extranet.yaml", """\
     - {name: ce-a, site: '640104', plane: A, platform: huawei_vrp, host: 127.0.0.1, port: 10022, credentials: extranet}
     - {name: ce-b, site: '640104', plane: B, platform: h3c_comware, host: 127.0.0.1, port: 10023, credentials: extranet}
     - {name: ce-r, site: '640000', platform: frr, host: 127.0.0.1, port: 10020, credentials: extranet}
     - {name: ce-c, site: '640100', platform: frr, host: 127.0.0.1, port: 10021, credentials: extranet}
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -14,24 +14,30 @@ import pytest
 from tests.conftest import Run
 from tests.estate.test_broken_estates import BASE
 
+PREFIX = "prefix: 2001:db8:6400::/40"
+CLOUD_IPV6 = "cloud_ipv6: 2001:db8:6500::/40\n"
+IN_PLAN = ("inside the extranet's address plan", "move management addresses")
+
+
+def _prefix(name: str, new: str, message: str, hint: str, path: str = "extranet.prefix") -> tuple[str, ...]:
+    """The case ``name``: the extranet's prefix changed to ``new``."""
+    return name, PREFIX, f"prefix: {new}", path, message, hint
+
+
 CASES = [
-    ("extranet-is-cloud-ipv6", "prefix: 2001:db8:6400::/40", "prefix: 2001:db8:6500::/40", "extranet.prefix",
-     "overlaps cloud_ipv6 2001:db8:6500::/40", "own block"),
-    ("extranet-inside-cloud-ipv6", "prefix: 2001:db8:6400::/40", "prefix: 2001:db8:6500::/44", "extranet.prefix",
-     "overlaps cloud_ipv6 2001:db8:6500::/40", "own block"),
-    ("operations-is-extranet", "cloud_ipv6: 2001:db8:6500::/40\n",
-     "cloud_ipv6: 2001:db8:6500::/40\noperations: [2001:db8:6400::/40]\n", "operations[0]",
-     "inside the extranet's address plan", "move management addresses"),
-    ("prefix-too-long", "prefix: 2001:db8:6400::/40", "prefix: 2001:db8:6400::/48", "extranet.prefix",
-     "the address plan needs /32 to /44", "/40"),
+    _prefix("extranet-is-cloud-ipv6", "2001:db8:6500::/40", "overlaps cloud_ipv6 2001:db8:6500::/40", "own block"),
+    _prefix("extranet-inside-cloud-ipv6", "2001:db8:6500::/44", "overlaps cloud_ipv6 2001:db8:6500::/40", "own block"),
+    ("operations-is-extranet", CLOUD_IPV6, CLOUD_IPV6 + "operations: [2001:db8:6400::/40]\n", "operations[0]",
+     *IN_PLAN),
+    _prefix("prefix-too-long", "2001:db8:6400::/48", "the address plan needs /32 to /44", "/40"),
     ("device-host-in-plan", "host: 127.0.0.1, port: 10022", "host: 2001:db8:6420::9, port: 10022",
-     "extranet.devices[0].host", "inside the extranet's address plan", "move management addresses"),
-    ("level-pool-too-small", "prefix: 2001:db8:6400::/40", "prefix: 2001:db8:6400::/44", "extranet.sites[1]",
-     "the city pool is full", "shorter length"),
+     "extranet.devices[0].host", *IN_PLAN),
+    _prefix("level-pool-too-small", "2001:db8:6400::/44", "the city pool is full", "shorter length",
+            path="extranet.sites[1]"),
     ("parent-site-without-device", "    - {name: ce-c, site: '640100', platform: frr",
      "    - {name: ce-c, site: '640104', platform: frr", "extranet.devices[0]",
      "has no device on plane A to link to at its parent site 640100", "add a device to site 640100"),
-    ("auto-ipv6-without-cloud-ipv6", "cloud_ipv6: 2001:db8:6500::/40\n", "", "departments[0].ipv6",
+    ("auto-ipv6-without-cloud-ipv6", CLOUD_IPV6, "", "departments[0].ipv6",
      "asks for an 'auto' IPv6 block, but cloud_ipv6 is not set", "set cloud_ipv6"),
 ]
 

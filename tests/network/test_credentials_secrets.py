@@ -10,6 +10,7 @@ import pytest
 from nxgov.errors import InputError
 from nxgov.estate.model import CredentialRef
 from nxgov.network.drivers.credentials import resolve
+from tests.estates_small import comware, one_site_estate
 
 SECRET = "Hunter2-S3cret-7f1c9a"
 
@@ -25,16 +26,7 @@ def _private(path: Path, text: str | bytes) -> Path:
 
 def _estate(tmp_path: Path, credentials: Path) -> Path:
     estate = tmp_path / "estate.yaml"
-    estate.write_text(f"""estate: credtest
-clouds: {{yinchuan: {{cloud: x, role: primary}}}}
-credentials: {{extranet: {{file: {credentials}}}}}
-extranet:
-  prefix: 2001:db8:6400::/40
-  planes: [{{name: A, asn: 65101}}, {{name: B, asn: 65102}}]
-  sites: [{{code: '640000', name: 宁夏, level: region}}]
-  devices:
-    - {{name: R1, site: '640000', platform: h3c_comware, host: 127.0.0.1, port: 1, credentials: extranet}}
-""", encoding="utf-8")
+    estate.write_text(one_site_estate("credtest", credentials, comware("R1", 1)), encoding="utf-8")
     return estate
 
 

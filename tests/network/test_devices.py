@@ -30,6 +30,7 @@ from nxgov.network.drivers.hostkeys import KnownHosts
 from nxgov.network.drivers.vrp import VrpDriver
 from nxgov.runner import Status
 from nxgov.state import StateStore
+from tests.estates_small import comware, one_site_estate
 
 USER, PASSWORD = "netops", "Sim-pass-9e2!"
 CANDIDATES = {
@@ -279,19 +280,8 @@ def test_cli_push_and_backup_through_the_root_callback(lab: Lab, tmp_path: Path,
     credentials = tmp_path / "extranet.yaml"
     credentials.write_text(f"username: {USER}\npassword: '{PASSWORD}'\n")
     credentials.chmod(0o600)
-    (tmp_path / "estate.yaml").write_text(f"""estate: devtest
-clouds: {{yinchuan: {{cloud: x, role: primary}}}}
-credentials: {{extranet: {{file: {credentials}}}}}
-extranet:
-  prefix: 2001:db8:6400::/40
-  planes: [{{name: A, asn: 65101}}, {{name: B, asn: 65102}}]
-  sites: [{{code: '640000', name: 宁夏, level: region}}]
-  devices:
-    - {{name: C1, site: '640000', plane: A, platform: h3c_comware, host: 127.0.0.1, port: {lab.devices['C1'].port},
-       credentials: extranet}}
-    - {{name: C2, site: '640000', plane: B, platform: h3c_comware, host: 127.0.0.1, port: {lab.devices['C2'].port},
-       credentials: extranet}}
-""")
+    devices = (comware("C1", lab.devices["C1"].port, plane="A"), comware("C2", lab.devices["C2"].port, plane="B"))
+    (tmp_path / "estate.yaml").write_text(one_site_estate("devtest", credentials, *devices), encoding="utf-8")
     (tmp_path / "candidates").mkdir()
     for name in ("C1", "C2"):
         (tmp_path / "candidates" / f"{name}.cfg").write_text(CANDIDATES["h3c_comware"])

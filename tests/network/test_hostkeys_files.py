@@ -18,6 +18,7 @@ from nxgov.network.drivers import SessionOptions, Target, driver
 from nxgov.network.drivers.credentials import Credentials
 from nxgov.network.drivers.hostkeys import KnownHosts, TrustedKey, fingerprint
 from nxgov.paths import default_known_hosts
+from tests.estates_small import comware, one_site_estate
 
 USER, PASSWORD = "netops", "Sim-pass-0k7!"
 
@@ -96,16 +97,7 @@ def test_the_cli_keeps_known_hosts_in_its_own_directory_and_audits_trust(own_kno
     credentials.write_text(f"username: {USER}\npassword: '{PASSWORD}'\n")
     credentials.chmod(0o600)
     estate = tmp_path / "estate.yaml"
-    estate.write_text(f"""estate: hostkeys
-clouds: {{yinchuan: {{cloud: x, role: primary}}}}
-credentials: {{extranet: {{file: {credentials}}}}}
-extranet:
-  prefix: 2001:db8:6400::/40
-  planes: [{{name: A, asn: 65101}}, {{name: B, asn: 65102}}]
-  sites: [{{code: '640000', name: 宁夏, level: region}}]
-  devices:
-    - {{name: H1, site: '640000', platform: h3c_comware, host: 127.0.0.1, port: {device.port}, credentials: extranet}}
-""", encoding="utf-8")
+    estate.write_text(one_site_estate("hostkeys", credentials, comware("H1", device.port)), encoding="utf-8")
     state = tmp_path / "elsewhere" / "state.db"
     first = nxgov("-e", str(estate), "--state", str(state), "-o", "json", "net", "backup")
     assert first.code == 0, first.err
