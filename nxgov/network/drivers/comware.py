@@ -10,6 +10,8 @@ from netmiko.hp.hp_comware import HPComwareSSH
 
 from nxgov.network.drivers import config
 from nxgov.network.drivers.vrp import SystemViewDriver
+from nxgov.network.parsers import BgpPeer, Command, InterfaceState, Route
+from nxgov.network.parsers import comware as comware_parsers
 
 
 class ComwareDriver(SystemViewDriver):
@@ -17,6 +19,9 @@ class ComwareDriver(SystemViewDriver):
     connection_class: ClassVar[type[BaseConnection]] = HPComwareSSH
     syntax: ClassVar[config.Syntax] = SystemViewDriver.system_view_syntax(r"^(?:return|version \d.*)$")
     error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*%\s")
+    bgp_peers_command: ClassVar[Command[BgpPeer]] = comware_parsers.BGP_PEERS
+    interfaces_command: ClassVar[Command[InterfaceState]] = comware_parsers.INTERFACES
+    routes_command: ClassVar[Command[Route]] = comware_parsers.ROUTES
 
     def save_command(self) -> str:
         return "save force"

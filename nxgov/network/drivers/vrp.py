@@ -4,6 +4,11 @@ Stock netmiko 4.8 ``HuaweiSSH.check_config_mode`` drops the prompt pattern it is
 2 s of silence instead, several times per configuration session; its session preparation also sleeps
 blindly. :class:`FastHuaweiSSH` reads up to the prompt instead, which works the same on real routers
 (the prompt ends in ``>`` in the user view and ``]`` in every configuration view).
+
+Both VRP and Comware drivers read IPv6 BGP peers, interface states and IPv6 routes into typed results
+(:meth:`SystemViewDriver.get_bgp_peers` and the like; parsers in :mod:`nxgov.network.parsers`). They are not
+:class:`~nxgov.network.drivers.base.StateReader` getters yet, so ``net verify`` still reports these platforms
+"not verifiable" until the simulators answer ``display`` commands from a real routing engine.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from netmiko.huawei.huawei import HuaweiSSH
 
 from nxgov.network.drivers import config
 from nxgov.network.drivers.base import ConfigKind, Driver
+from nxgov.network.parsers import BgpPeer, Command, InterfaceState, Route
+from nxgov.network.parsers import vrp as vrp_parsers
+from nxgov.network.parsers.results import Row
 
 VRP_PROMPT = r"(?:^|\n)[<\[][^\r\n<>\[\]]+[>\]]\s*$"
 """``<HUAWEI>``, ``[HUAWEI-GigabitEthernet0/0/1]``, ``[~HUAWEI]``: at the very end of the output."""
@@ -51,10 +59,30 @@ class SystemViewDriver(Driver):
     config_commands: ClassVar[tuple[str, str]] = ("system-view", "return")
     config_prompt: ClassVar[re.Pattern[str]] = re.compile(r"\]$")
 
+    bgp_peers_command: ClassVar[Command[BgpPeer]]
+    interfaces_command: ClassVar[Command[InterfaceState]]
+    routes_command: ClassVar[Command[Route]]
+
     @staticmethod
     def system_view_syntax(noise: str) -> config.Syntax:
         return config.Syntax(separator="#", noise=re.compile(noise), negation="undo", leave="quit",
                              keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"))
+
+    # -- operational state (typed getters; ParseError when the device prints a line nxgov cannot read) ----
+    def get_bgp_peers(self) -> tuple[BgpPeer, ...]:
+        """Every IPv6 BGP peer and its session."""
+        return self._read(self.bgp_peers_command)
+
+    def get_interface_states(self) -> tuple[InterfaceState, ...]:
+        """Every interface, administratively and operationally."""
+        return self._read(self.interfaces_command)
+
+    def get_routes(self) -> tuple[Route, ...]:
+        """Every IPv6 route in use and its active next hops."""
+        return self._read(self.routes_command)
+
+    def _read(self, command: Command[Row]) -> tuple[Row, ...]:
+        return command.parse(self.cli(command.text)).rows_or_raise(self.target.name)
 
 
 class VrpDriver(SystemViewDriver):
@@ -62,6 +90,9 @@ class VrpDriver(SystemViewDriver):
     connection_class: ClassVar[type[BaseConnection]] = FastHuaweiSSH
     syntax: ClassVar[config.Syntax] = SystemViewDriver.system_view_syntax(r"^(?:return|!.*)$")
     error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*Error:")
+    bgp_peers_command: ClassVar[Command[BgpPeer]] = vrp_parsers.BGP_PEERS
+    interfaces_command: ClassVar[Command[InterfaceState]] = vrp_parsers.INTERFACES
+    routes_command: ClassVar[Command[Route]] = vrp_parsers.ROUTES
 
     def save_command(self) -> str:
         return "save"
