@@ -31,14 +31,11 @@ USER, PASSWORD = "admin", "Lab-pass-1"
 ERROR = r"^(Error:| %) (Unrecognized command|Wrong parameter)"
 
 
-
-
 @dataclass
 class Lab:
     devices: dict[str, DeviceSpec]
     state: Path
     stock_huawei: Future[str]
-
 
 
 def make_spec(path: Path, count: int) -> dict[str, DeviceSpec]:
@@ -120,7 +117,7 @@ def test_spec_must_be_private(tmp_path: Path) -> None:
 
 def transcript(platform: Platform, state: Path, *lines: str) -> str:
     """Type ``lines`` into an in-process VTY of device R9; return the screen (with ``\n`` line ends)."""
-    cli = CLIS[platform](Device(DeviceSpec("R9", platform, 1, USER, PASSWORD), CLIS[platform].profile, state))
+    cli = CLIS[platform](Device(DeviceSpec("R9", platform, 1, USER, PASSWORD), CLIS[platform].dialect.profile, state))
     terminal = Terminal(cli)
     screen = cli.prompt() + "".join(terminal.feed(line + "\n").text for line in lines)
     return screen.replace("\r\n", "\n")

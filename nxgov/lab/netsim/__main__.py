@@ -48,7 +48,7 @@ def serve(spec_path: Path, state_dir: Path, ready: Path) -> None:
     spec = load_spec(spec_path)
     state_dir.mkdir(parents=True, exist_ok=True)
     host_key = load_or_create(spec.host_key or state_dir / HOST_KEY)
-    devices = [Device(d, CLIS[d.platform].profile, state_dir) for d in spec.devices]
+    devices = [Device(d, CLIS[d.platform].dialect.profile, state_dir) for d in spec.devices]
     server = Server(devices, host_key)
     server.listen()
     try:

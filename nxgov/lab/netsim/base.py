@@ -1,7 +1,7 @@
 """The CLI both platforms share: views, prompts, ``undo``, ``display`` with pipes, error carets.
 
 A :class:`Cli` is one SSH session's dialogue with a :class:`Device`. Subclasses (VRP, Comware)
-provide the grammars, the texts and the ``save`` dialogue. ``handle`` takes one input line and
+declare their :class:`Dialect` and implement the ``save`` dialogue. ``handle`` takes one input line and
 returns what the device prints after echoing it, ending with the next prompt (or a question).
 """
 
@@ -13,20 +13,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nxgov.lab.netsim.config import Block, render_view
-from nxgov.lab.netsim.device import Device, Profile
+from nxgov.lab.netsim.device import Device
+from nxgov.lab.netsim.dialect import Dialect
 from nxgov.lab.netsim.faults import Fault
-from nxgov.lab.netsim.grammar import Failure, Grammar, Match, Rule, tokenize
+from nxgov.lab.netsim.grammar import Failure, Match, tokenize
 
 Answer = Callable[[str], list[str]]
-
-COMMON = (
-    Rule("display current-configuration", "display-current"),
-    Rule("display saved-configuration", "display-saved"),
-    Rule("display this", "display-this"),
-    Rule("display version", "display-version"),
-    Rule("quit", "quit"),
-    Rule("return", "return"),
-)
 _FILTERS = ("begin", "exclude", "include")
 
 
@@ -46,12 +38,7 @@ class View:
 
 
 class Cli:
-    profile: ClassVar[Profile]
-    grammars: ClassVar[dict[str, Grammar]]
-    labels: ClassVar[dict[str, str]]
-    error_prefix: ClassVar[str]
-    system_view_text: ClassVar[str]
-    version: ClassVar[tuple[str, ...]]
+    dialect: ClassVar[Dialect]
 
     def __init__(self, device: Device) -> None:
         self.device = device
@@ -102,7 +89,10 @@ class Cli:
 
     def error(self, fault: Fault, column: int) -> list[str]:
         """The caret under the offending column of the echoed line, then the platform's message."""
-        return [" " * (len(self._typed_at) + column) + "^", f"{self.error_prefix}{fault.value} found at '^' position."]
+        return [
+            " " * (len(self._typed_at) + column) + "^",
+            f"{self.dialect.error_prefix}{fault.value} found at '^' position.",
+        ]
 
     def ask(self, question: str, answer: Answer) -> list[str]:
         """Print ``question`` (no prompt follows); the next input line goes to ``answer``."""
@@ -120,7 +110,7 @@ class Cli:
         """Run an exec command (not a configuration line) and return its output."""
         if action == "system-view":
             self.views = []
-            return [self.system_view_text]
+            return [self.dialect.system_view_text]
         if action == "quit":
             assert self.views is not None
             self.views = self.views[:-1] if self.views else None
@@ -136,16 +126,18 @@ class Cli:
             if action == "display-this":
                 return render_view(self.block(self.device.running))
         if action == "display-version":
-            return list(self.version)
-        return self.platform_command(action)
+            return list(self.dialect.version)
+        if action == "screen-length":
+            return [self.dialect.paging_reply]
+        return self.save(force=action == "save-force")
 
     def banner(self) -> list[str]:
         """What the device prints on login, before the first prompt."""
-        raise NotImplementedError
+        return [line.format(sessions=self.device.sessions) for line in self.dialect.banner]
 
-    def platform_command(self, action: str) -> list[str]:
-        """Exec commands only one platform has (``save``, paging)."""
-        raise NotImplementedError(action)
+    def save(self, force: bool) -> list[str]:
+        """``save`` (``save force`` where the dialect has it): the platform's own dialogue."""
+        raise NotImplementedError
 
     def _match(self, tokens: list[tuple[str, int]], end: int, undo: bool) -> Match | Failure:
         """Match in the current view, else in its parents (leaving for that view), like both CLIs.
@@ -153,10 +145,10 @@ class Cli:
         A line no view accepts gets the verdict of the view that understood most of it.
         """
         if self.views is None:
-            return self.grammars["user"].match(tokens, self.device.interfaces, end)
+            return self.dialect.grammars["user"].match(tokens, self.device.interfaces, end)
         failures: list[Failure] = []
         for depth in range(len(self.views), -1, -1):
-            grammar = self.grammars[self.views[depth - 1].kind if depth else "system"]
+            grammar = self.dialect.grammars[self.views[depth - 1].kind if depth else "system"]
             result = grammar.match(tokens, self.device.interfaces, end, undo)
             if isinstance(result, Match):
                 self.views = self.views[:depth]
@@ -172,7 +164,7 @@ class Cli:
             if kind == "bgp" and any(b.kind == "bgp" and b.header != match.line for b in parent.blocks()):
                 return self.error(Fault.WRONG, tokens[-1][1])
             parent.enter(kind, match.line)
-        label = self.labels[kind].format(*match.values)
+        label = self.dialect.labels[kind].format(*match.values)
         self.views = [*(self.views or ()), View(kind, match.line, label)]
         return []
 
