@@ -65,7 +65,7 @@ def test_diff_marks_replace_with_the_forcing_field_and_round_trips() -> None:
     assert diff([], actual, prune=False, can_resize={}) == ([], 1)
     pruned, _ = diff([], actual, prune=True, can_resize={})
     assert pruned[0].action == "delete"
-    plan = Plan(estate="lab", created="now", fingerprint="f", prune=False, nodes=["yinchuan"], changes=image)
+    plan = Plan(estate="lab", created="now", fingerprint="f" * 64, prune=False, nodes=["yinchuan"], changes=image)
     assert Plan.from_json(plan.to_json()) == plan
     assert plan.to_json()["schema"] == "nxgov.cloud.plan/1"
 
