@@ -126,6 +126,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "migration assessments: the latest per system",
+        """
+        CREATE TABLE assessments (
+            system TEXT PRIMARY KEY,
+            assessed TEXT NOT NULL,
+            document TEXT NOT NULL CHECK (json_valid(document))
+        );
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from nxgov.cloud import naming
 from nxgov.errors import DepartmentInputError, InputError, Problem
 from nxgov.estate.errors import suggest
-from nxgov.estate.model import LEVELS, Department, Device, Estate, Plane, Site, System
+from nxgov.estate.model import LEVELS, Department, Device, Estate, Extranet, Plane, Site, System
+from nxgov.estate.ports import clashes, name_problem
 from nxgov.estate.source import PathKey, Source, format_path
 
 if TYPE_CHECKING:
@@ -154,6 +155,11 @@ def _systems(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
         if system.source and system.source.credentials and system.source.credentials not in estate.credentials:
             report.unknown((*base, "source", "credentials"), "credentials entry", system.source.credentials,
                            estate.credentials, "credentials")
+        if estate.flavors and "flavors" not in invalid.header_keys:
+            for j, server in enumerate(system.servers):
+                if server.flavor not in estate.flavors:
+                    report.unknown((*base, "servers", j, "flavor"), "flavor", server.flavor, estate.flavors,
+                                   "flavors")
         if dept is not None:
             names = [n.name for n in dept.networks]
             for j, server in enumerate(system.servers):
@@ -193,6 +199,7 @@ def _extranet(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
         if dev.credentials not in estate.credentials:
             report.unknown((*base, "credentials"), "credentials entry", dev.credentials, estate.credentials,
                            "credentials")
+        _port_names(ext, dev, base, report, "extranet.models" in invalid.header_keys)
         attached.setdefault(dev.site, set()).update([dev.plane] if dev.plane else planes)
     if invalid.names.get(Device) or invalid.names.get(Plane):
         return
@@ -202,6 +209,29 @@ def _extranet(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
             report(("extranet", "sites", i), f"site {site.code} ({site.name}) is not attached to plane "
                    f"{', '.join(missing)}", "one network, two planes: give the site a device on every plane, "
                    "or one device with no 'plane' (dual-homed)")
+
+
+def _port_names(ext: Extranet, dev: Device, base: PathKey, report: _Reporter, models_invalid: bool) -> None:
+    """A device's model exists and fits its platform; its own port names fit the platform and name one port each."""
+    pattern: str | None = None
+    if dev.model is not None:
+        model = ext.models.get(dev.model)
+        if model is None:
+            if not models_invalid:
+                report.unknown((*base, "model"), "router model", dev.model, ext.models, "extranet models")
+            return
+        if model.platform != dev.platform:
+            report((*base, "model"), f"model {dev.model} is a {model.platform} router, device {dev.name} is "
+                   f"{dev.platform}", f"give the device platform: {model.platform}, or a {dev.platform} model")
+            return
+        pattern = model.ports
+    for port, name in (dev.ports or {}).items():
+        problem = name_problem(name, dev.platform)
+        if problem is not None:
+            report((*base, "ports", port), f"port {port}: {problem}", "write the name the device itself shows")
+    for port, message in clashes(dev.platform, pattern, dev.ports or {}):
+        report((*base, "ports", port), message, "each port needs its own interface: map the other port too, "
+               "or choose another name")
 
 
 def _site_tree(items: list[Site], sites: dict[str, Site], report: _Reporter, invalid: Invalid) -> None:

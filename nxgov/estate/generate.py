@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nxgov.errors import InputError
+from nxgov.estate.model import WEEKDAYS
 from nxgov.estate.types import SLUG_HINT, is_slug
 
 REGION = ("640000", "宁夏回族自治区")
@@ -85,11 +86,21 @@ def devices(site_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+_MAINTENANCE = (
+    [{"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}],
+    [{"days": ["fri", "sat"], "start": "20:00", "end": "08:00"}],
+    [{"days": list(WEEKDAYS), "start": "01:00", "end": "05:00"}],
+)
+"""Departments' migration windows, in turn: weekend nights, Friday and Saturday nights, every night."""
+
+
 def departments(count: int) -> list[dict[str, Any]]:
     return [{
         "code": f"dept{i:03d}",
         "name": f"委办局{i:03d}",
         "quotas": {"cores": 64, "ram_gb": 256, "instances": 40, "volumes_gb": 4096},
+        "maintenance": [{**w, "days": list(w["days"])} for w in _MAINTENANCE[i % len(_MAINTENANCE)]],
+        "migration_deadline": "2027-06-30" if i % 2 else "2027-12-31",
         "networks": [{"name": "app", "ipv4": f"10.{64 + i // 256}.{i % 256}.0/24"},
                      {"name": "db", "ipv4": f"10.{96 + i // 256}.{i % 256}.0/24"}],
     } for i in range(1, count + 1)]
@@ -137,6 +148,8 @@ def header(name: str) -> dict[str, Any]:
         "cloud_ipv6": "2001:db8:6500::/40",
         "credentials": {"extranet": {"file": "/etc/nxgov/extranet.yaml"},
                         "legacy-ssh": {"file": "/etc/nxgov/legacy-ssh.yaml"}},
+        "flavors": {"m1.medium": {"vcpus": 2, "ram_mb": 4096, "disk_gb": 40},
+                    "m1.large": {"vcpus": 4, "ram_mb": 8192, "disk_gb": 80}},
     }
 
 

@@ -8,10 +8,13 @@ environment variables), never a password.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
+from nxgov.estate.ports import PATTERN_HINT, parse_pattern, pattern_problem
 from nxgov.estate.types import (
     AnyPrefix,
     DivisionCode,
@@ -28,8 +31,15 @@ LEVELS: tuple[str, ...] = ("region", "city", "county", "township", "village")
 PLATFORMS: tuple[str, ...] = ("huawei_vrp", "h3c_comware", "frr", "cisco_ios")
 PLACEMENT_MODES: tuple[str, ...] = ("active-active", "active-standby", "single")
 
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 SiteLevel = Literal["region", "city", "county", "township", "village"]
 Platform = Literal["huawei_vrp", "h3c_comware", "frr", "cisco_ios"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_PLAYBOOK = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}\.ya?ml$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Model(BaseModel):
@@ -84,6 +94,77 @@ class Network(Model):
     ipv6: IPv6PrefixOrAuto = Field("auto", description="'auto' (a /64 from the department's block) or a prefix")
 
 
+def _clock(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        raise fail(f"{value // 60:02d}:{value % 60:02d} must be quoted: unquoted, YAML reads it as the number "
+                   f"{value}", f"write '{value // 60:02d}:{value % 60:02d}'")
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise fail(f"{value!r} is not a time of day", "write HH:MM in Asia/Shanghai time, quoted, e.g. '22:00'")
+    return value
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise fail(f"{value.isoformat()} is a time, not a date", f"write the day only: {value.date().isoformat()}")
+    if isinstance(value, date):
+        return value
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else repr(value)
+    try:
+        if _DAY.match(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise fail(f"{text!r} is not a date", "write YYYY-MM-DD, e.g. 2027-06-30")
+
+
+def _playbook(value: Any) -> str:
+    if not isinstance(value, str) or not _PLAYBOOK.match(value):
+        raise fail(f"{value!r} is not a playbook name",
+                   "a relative path ending in .yml or .yaml, without '..', e.g. drain-lb.yml")
+    return value
+
+
+ClockTime = Annotated[str, BeforeValidator(_clock)]
+Day = Annotated[date, BeforeValidator(_day), PlainSerializer(date.isoformat, return_type=str)]
+Playbook = Annotated[str, BeforeValidator(_playbook)]
+
+
+class MaintenanceWindow(Model):
+    """A weekly window in which a department's systems may be migrated (Asia/Shanghai time, UTC+8).
+
+    It opens at ``start`` on each of ``days`` and closes at ``end``, on the next day when ``end`` is earlier
+    than ``start`` (22:00-06:00 on sat runs from Saturday 22:00 to Sunday 06:00)."""
+
+    days: list[Weekday] = Field(min_length=1, description="the days it opens: mon tue wed thu fri sat sun")
+    start: ClockTime = Field(description="when it opens, HH:MM quoted, e.g. '22:00'")
+    end: ClockTime = Field(description="when it closes, HH:MM quoted, e.g. '06:00' (next day if before start)")
+
+    @model_validator(mode="after")
+    def _sensible(self) -> MaintenanceWindow:
+        if self.start == self.end:
+            raise fail(f"the window opens and closes at {self.start}", "give it a length: end differs from start")
+        if len(set(self.days)) != len(self.days):
+            raise fail("a day is listed twice", "list each day once")
+        return self
+
+
+class PhaseHooks(Model):
+    """Playbooks run before and after one migration phase of the department's systems."""
+
+    pre: list[Playbook] = Field(default_factory=list, description="playbooks run before the phase")
+    post: list[Playbook] = Field(default_factory=list, description="playbooks run after the phase")
+
+
+class Hooks(Model):
+    """A department's own playbooks per migration phase (run by the lifecycle verbs, as nxgov's own are)."""
+
+    replicate: PhaseHooks | None = None
+    test: PhaseHooks | None = None
+    cutover: PhaseHooks | None = None
+    finalize: PhaseHooks | None = None
+    rollback: PhaseHooks | None = None
+
+
 class Department(Model):
     """A tenant: one OpenStack project per node its systems use."""
 
@@ -93,6 +174,11 @@ class Department(Model):
     networks: list[Network] = Field(default_factory=list)
     ipv6: IPv6PrefixOrAuto = Field("auto", description="the department's IPv6 block, or 'auto'")
     operators: list[str] = Field(default_factory=list, description="Keystone users given the member role")
+    maintenance: list[MaintenanceWindow] | None = Field(
+        None, min_length=1, description="weekly migration windows, e.g. [{days: [sat, sun], start: '22:00', "
+        "end: '06:00'}]")
+    migration_deadline: Day | None = Field(None, description="date its systems must be on the cloud, YYYY-MM-DD")
+    hooks: Hooks | None = Field(None, description="playbooks per phase, e.g. {cutover: {pre: [drain.yml]}}")
 
 
 class Placement(Model):
@@ -136,6 +222,14 @@ class Placement(Model):
 
 def _mode_of(field: str) -> str:
     return {"nodes": "active-active", "primary": "active-standby", "standby": "active-standby"}.get(field, "single")
+
+
+class Flavor(Model):
+    """A Nova flavor's size, as the nodes define it (for checks made without reaching a node)."""
+
+    vcpus: int = Field(ge=1, description="virtual CPUs")
+    ram_mb: int = Field(ge=1, description="memory in MiB, as Nova counts it")
+    disk_gb: int = Field(0, ge=0, description="root disk in GiB")
 
 
 class Server(Model):
@@ -199,6 +293,57 @@ class Site(Model):
     parent: DivisionCode | None = Field(None, description="division code of the parent site")
 
 
+def _port_pattern(value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail(f"expected a port name pattern, got {value!r}", PATTERN_HINT)
+    try:
+        parse_pattern(value)
+    except ValueError as error:
+        raise fail(str(error), PATTERN_HINT) from None
+    if not value.strip() or any(c.isspace() for c in value):
+        raise fail(f"port pattern {value!r} has white space", "interface names have none")
+    return value
+
+
+def _port_names(value: Any) -> Any:
+    """Port numbers as integers, each once (YAML keys 1 and '1' are the same port)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[int, Any] = {}
+    for key, name in value.items():
+        text = str(key).strip() if isinstance(key, int | str) and not isinstance(key, bool) else ""
+        if not text.isdigit():
+            raise fail(f"port {key!r} is not a port number", "ports are numbered 0, 1, 2 ... as in the IPv6 plan")
+        port = int(text)
+        if port in out:
+            raise fail(f"port {port} is mapped twice", "map each port number once")
+        if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+            raise fail(f"port {port}: {name!r} is not an interface name", "a name without spaces, e.g. "
+                       "XGigabitEthernet0/0/1")
+        out[port] = name
+    return out
+
+
+PortPattern = Annotated[str, BeforeValidator(_port_pattern)]
+PortNames = Annotated[dict[int, str], BeforeValidator(_port_names)]
+
+
+class RouterModel(Model):
+    """A router model: its platform and how it names the ports the IPv6 plan numbers."""
+
+    platform: Platform = Field(description="huawei_vrp, h3c_comware, frr or cisco_ios")
+    ports: PortPattern = Field(description='the interface name of port n, with {n} (or {n+1} to count from 1), '
+                               'e.g. "100GE1/0/{n}"')
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _names_fit_platform(self) -> RouterModel:
+        problem = pattern_problem(parse_pattern(self.ports), self.platform)
+        if problem is not None:
+            raise fail(problem, PATTERN_HINT)
+        return self
+
+
 class Device(Model):
     """A router attached to one plane, or (plane omitted) dual-homed to every plane."""
 
@@ -209,6 +354,9 @@ class Device(Model):
     host: Host = Field(description="management address")
     port: int = Field(22, ge=1, le=65535)
     credentials: Slug = Field(description="an entry of 'credentials'")
+    model: str | None = Field(None, description="an entry of extranet.models: how the device names its ports")
+    ports: PortNames | None = Field(None, description="interface names by port number, e.g. {0: "
+                                    "XGigabitEthernet0/0/1}; before the model's or the platform's naming")
 
 
 class Extranet(Model):
@@ -216,6 +364,9 @@ class Extranet(Model):
     planes: list[Plane] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)
+    models: dict[str, RouterModel] = Field(
+        default_factory=dict, description='router models by name, e.g. {ce6881: {platform: huawei_vrp, ports: '
+        '"100GE1/0/{n}"}}')
 
 
 class Estate(Model):
@@ -228,6 +379,9 @@ class Estate(Model):
     operations: list[AnyPrefix] = Field(default_factory=list,
                                         description="prefixes management access is allowed from")
     credentials: dict[Slug, CredentialRef] = Field(default_factory=dict)
+    flavors: dict[str, Flavor] = Field(default_factory=dict,
+                                       description="sizes of the flavors servers use, e.g. {m1.medium: {vcpus: 2, "
+                                       "ram_mb: 4096}}; checked by migrate plan")
     departments: list[Department] = Field(default_factory=list)
     systems: list[System] = Field(default_factory=list)
     extranet: Extranet | None = None

@@ -174,10 +174,11 @@ class Topology:
 
 
 def cabled(intents: Iterable[DeviceIntent], hosts: Mapping[str, str]) -> Topology:
-    """The lab routers for the FRR devices' ``intents``, each port named as the FRR renderer names it."""
+    """The lab routers for the FRR devices' ``intents``, each port named as the FRR renderer names it (the
+    estate's name for it, else ``eth<port>``)."""
     return Topology(tuple(
         RouterSpec(i.name, i.site, hosts[i.name],
-                   tuple(PortSpec(port_name(p.port), p.plane, p.peer) for p in i.interfaces))
+                   tuple(PortSpec(p.name or port_name(p.port), p.plane, p.peer) for p in i.interfaces))
         for i in intents))
 
 

@@ -10,23 +10,27 @@ Routing design (the same on every platform, and the lab's FRR routers' own):
 - **Both planes carry the site's prefix**: every device of a site announces the site block (held by
   a discard route, so the announcement never depends on a LAN being up) and its loopback /128. A
   site therefore stays reachable over plane B when plane A fails, and the reverse.
-- **Failover**: BGP keepalive 1 s / hold 3 s on every session; on FRR also BFD (300 ms x 3). The parent's
-  end is passive: the child opens every session, so no OPEN collisions.
+- **Failover**: BGP keepalive 1 s / hold 3 s on every session; on FRR, VRP and Comware also BFD (300 ms x 3).
+  The parent's end is passive where the platform has it (FRR, VRP, Cisco IOS; Comware has no such command):
+  the child opens every session, so no OPEN collisions.
 - **Plane preference**: equal by default; a router that learns a prefix over both planes (a dual-homed
   one) load-shares over them (ECMP, as many paths as planes). Preferring a plane for a site would
   add a local-preference on one plane's sessions; no estate field asks for it yet.
 
-Interfaces are numbered ports (the plan's stable port numbers, uplinks first); each renderer names
-them in its platform's way. IPv6 only: the estate declares no IPv4 for the extranet.
+Interfaces are numbered ports (the plan's stable port numbers, uplinks first). A port's name is the
+estate's when it gives one (the device's ``ports``, or its ``model``'s pattern: :mod:`nxgov.estate.ports`);
+otherwise each renderer names it in its platform's default way. IPv6 only: the estate declares no IPv4
+for the extranet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 from nxgov.errors import InputError
-from nxgov.estate.model import Platform, SiteLevel
+from nxgov.estate.model import Device, Platform, RouterModel, SiteLevel
+from nxgov.estate.ports import default_name, namer
 from nxgov.network.ipv6plan import Plan, PlanOutcome
 from nxgov.network.topology import Link, planes_of
 
@@ -36,13 +40,15 @@ BFD_INTERVAL_MS, BFD_MULTIPLIER = 300, 3
 
 @dataclass(frozen=True)
 class Interface:
-    """A link port: ``address`` is this end's address with its length (e.g. 2001:db8:6401::2/64)."""
+    """A link port: ``address`` is this end's address with its length (e.g. 2001:db8:6401::2/64); ``name`` is
+    the estate's name for the port (None: the platform's default naming, see :func:`interface_name`)."""
 
     port: int
     plane: str
     peer: str
     role: str
     address: str
+    name: str | None = None
 
     @property
     def description(self) -> str:
@@ -117,6 +123,11 @@ def build_intents(outcome: PlanOutcome, devices: Collection[str] | None = None) 
     return [_intent(outcome, plan, name) for name in names]
 
 
+def interface_name(intent: DeviceIntent, interface: Interface) -> str:
+    """What ``intent``'s device calls ``interface``: the estate's name, or the platform's default."""
+    return interface.name or default_name(intent.platform, interface.port)
+
+
 def _intent(outcome: PlanOutcome, plan: Plan, name: str) -> DeviceIntent:
     topology = outcome.topology
     device = topology.devices[name]
@@ -132,6 +143,7 @@ def _intent(outcome: PlanOutcome, plan: Plan, name: str) -> DeviceIntent:
         neighbors.append(Neighbor(_address(plan, link, 2), plan.asn(topology.devices[link.child].site), link.plane,
                                   link.child, passive=True))
     interfaces.sort(key=lambda i: i.port)
+    interfaces = _named(device, topology.models, interfaces)
     return DeviceIntent(
         name=name,
         platform=device.platform,
@@ -146,6 +158,27 @@ def _intent(outcome: PlanOutcome, plan: Plan, name: str) -> DeviceIntent:
         neighbors=tuple(neighbors),
         ecmp_paths=max(1, len(topology.planes)),
     )
+
+
+def _named(device: Device, models: Mapping[str, RouterModel], interfaces: list[Interface]) -> list[Interface]:
+    """``interfaces`` with the estate's names for them, when it names the device's ports (``estate validate``
+    has checked the names; two ports that would still share one are refused here, never rendered)."""
+    if device.model is None and not device.ports:
+        return interfaces
+    model = models.get(device.model) if device.model is not None else None
+    if device.model is not None and (model is None or model.platform != device.platform):
+        raise InputError(f"device {device.name}: model {device.model} is not a {device.platform} model of the "
+                         "estate", "'nxgov estate validate' locates the problem")
+    name = namer(device.platform, model.ports if model else None, device.ports)
+    named = [replace(i, name=name(i.port)) for i in interfaces]
+    seen: dict[str, int] = {}
+    for interface in named:
+        assert interface.name is not None
+        if interface.name in seen:
+            raise InputError(f"device {device.name}: ports {seen[interface.name]} and {interface.port} are both "
+                             f"named {interface.name}", "give one of them its own name in the device's ports")
+        seen[interface.name] = interface.port
+    return named
 
 
 def _end(plan: Plan, link: Link, device: str, peer: str, role: str, host: int) -> Interface:

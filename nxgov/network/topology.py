@@ -11,10 +11,10 @@ router, as in the lab. Region devices have no uplink: each plane's tree is roote
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nxgov.errors import InputError
-from nxgov.estate.model import LEVELS, Device, Extranet, Site
+from nxgov.estate.model import LEVELS, Device, Extranet, RouterModel, Site
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Topology:
     links: tuple[Link, ...]
     uplinks: dict[str, tuple[Link, ...]]
     downlinks: dict[str, tuple[Link, ...]]
+    models: dict[str, RouterModel] = field(default_factory=dict)
+    """The estate's router models (how a device with a ``model`` names its ports)."""
 
 
 def planes_of(device: Device, planes: tuple[str, ...]) -> tuple[str, ...]:
@@ -93,7 +95,8 @@ def build_topology(extranet: Extranet) -> Topology:
         uplinks.setdefault(link.child, []).append(link)
         downlinks.setdefault(link.parent, []).append(link)
     return Topology(planes, by_code, {d.name: d for d in devices}, tuple(links),
-                    {k: tuple(v) for k, v in uplinks.items()}, {k: tuple(v) for k, v in downlinks.items()})
+                    {k: tuple(v) for k, v in uplinks.items()}, {k: tuple(v) for k, v in downlinks.items()},
+                    dict(extranet.models))
 
 
 def _uplinks(extranet: Extranet, devices: Iterable[Device]) -> Iterator[Link | Unlinked]:

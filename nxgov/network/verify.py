@@ -178,7 +178,7 @@ def read(targets: Sequence[Target], intents: dict[str, DeviceIntent], options: S
     def task(target: Target) -> Outcome:
         with driver(target, options) as session:
             assert isinstance(session, StateReader)
-            ports = {i.port: session.interface_name(i.port) for i in intents[target.name].interfaces}
+            ports = {i.port: i.name or session.interface_name(i.port) for i in intents[target.name].interfaces}
             return Outcome(False, Reading(target.name, target.platform, "read", "", session.get_bgp_sessions(),
                                           session.get_interfaces(),
                                           session.get_ipv6_routes() if target.name in routed else None, ports))

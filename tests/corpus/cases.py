@@ -31,6 +31,11 @@ plan-edited-action          a change's action edited to ``explode``             
 plan-edited-fingerprint     fingerprint edited to something not a SHA-256         -      2       -
 plan-other-estate           a plan made for another estate                        -      2       -
 plan-not-utf8               garbage bytes                                         -      2       -
+migplan-yaml-tag            a migration plan file with ``estate: !foo test``      2      -       -
+migplan-unknown-system      a wave naming a system the estate does not have       2      -       -
+migplan-no-source           a wave naming a system without ``source``             2      -       -
+migplan-other-estate        a migration plan made for another estate              2      -       -
+migplan-not-utf8            a GBK-encoded note in the migration plan              2      -       -
 state-corrupt               the store overwritten with garbage bytes              2      2       clean
 state-truncated             the store cut to half its size (pages lost)           2      2       clean
 state-locked                another process holds ``BEGIN EXCLUSIVE``             0      1       clean
@@ -188,6 +193,48 @@ def _truncated(text: str) -> str:
 def _last_lines(text: str | bytes) -> Collection[int]:
     count = (text.count("\n") if isinstance(text, str) else text.count(b"\n")) + 1
     return {count - 1, count}
+
+
+# -- migration plan files (``migrate plan --check``) --------------------------------------------------
+_MIGRATION_PLAN = """\
+schema: nxgov.migrate.plan/1
+estate: test
+created: '2026-11-27T00:00:00+00:00'
+start: '2026-11-30T00:00:00+08:00'
+max_per_wave: 10
+waves: []
+not_planned:
+- {code: nxdrc-oa, department: nxdrc, reason: 'no source: nothing to migrate'}
+notes: []
+"""
+_WAVE = """\
+waves:
+- wave: 1
+  window: {start: '2026-12-05T22:00:00+08:00', end: '2026-12-06T06:00:00+08:00'}
+  systems:
+  - {code: SYSTEM, department: nxdrc, targets: [yinchuan, zhongwei]}
+"""
+
+
+def _migration_plan(edit: Callable[[str], str | bytes], needle: str | None) -> Damage:
+    """Write the workspace's migration plan file (an empty plan for its estate), edited; the error's line is the
+    line holding ``needle``."""
+    def damage(ws: Workspace) -> Collection[int] | None:
+        new = edit(_MIGRATION_PLAN)
+        if isinstance(new, bytes):
+            _migration_plan_file(ws).write_bytes(new)
+            return None
+        _migration_plan_file(ws).write_text(new, encoding="utf-8")
+        return {_line_of(new, needle)} if needle else None
+    return damage
+
+
+def _with_wave(system: str) -> Callable[[str], str]:
+    return lambda text: text.replace("waves: []\n", _WAVE.replace("SYSTEM", system))
+
+
+def _migration_plan_file(ws: Workspace) -> Path:
+    return ws.root / "migrate-plan.yaml"
 
 
 # -- state stores ------------------------------------------------------------------------------------
@@ -357,6 +404,18 @@ CASES: tuple[Case, ...] = (
          ("ningxia",)),
     Case("plan-not-utf8", "plan", _plan_file, _plan_edit(lambda text: b"\xff\xfe\x00" + bytes(range(256)),
                                                          lambda _: None), _BAD),
+    Case("migplan-yaml-tag", "migplan", _migration_plan_file,
+         _migration_plan(lambda text: text.replace("estate: test", "estate: !foo test"), "!foo"), _BAD),
+    Case("migplan-unknown-system", "migplan", _migration_plan_file,
+         _migration_plan(_with_wave("nxdrc-ox"), "nxdrc-ox"), _BAD, ("unknown system", "nxdrc-oa")),
+    Case("migplan-no-source", "migplan", _migration_plan_file,
+         _migration_plan(_with_wave("nxdrc-oa"), "code: nxdrc-oa, department: nxdrc, targets"), _BAD,
+         ("no source",)),
+    Case("migplan-other-estate", "migplan", _migration_plan_file,
+         _migration_plan(lambda text: text.replace("estate: test", "estate: ningxia"), "estate: ningxia"), _BAD,
+         ("ningxia",)),
+    Case("migplan-not-utf8", "migplan", _migration_plan_file,
+         _migration_plan(lambda text: (text + "notes: [备注]\n").encode("gbk"), None), _BAD, ("utf-8",)),
     Case("state-corrupt", "state", _state_file, _state_corrupt, _BAD, ("move it aside",)),
     Case("state-truncated", "state", _state_file, _state_truncated, _BAD, ("move it aside",)),
     Case("state-locked", "state", _state_file, _state_locked, {"reader": 0, "mutator": 1},

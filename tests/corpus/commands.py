@@ -14,6 +14,8 @@ Inputs (``reads``):
 - ``estate``: the estate YAML (``--estate``)
 - ``credentials``: a credentials file the estate names (read before any device is contacted)
 - ``plan``: a saved cloud plan given as an argument
+- ``migplan``: a migration plan file (``migrate plan --check``), written by the damage itself at
+  ``{ws}/migrate-plan.yaml``
 - ``state``: the state store (``--state``)
 - ``audit``: the audit log (``--audit-log``): read by the audit commands, appended to by every mutating one
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-INPUTS = ("estate", "credentials", "plan", "state", "audit")
+INPUTS = ("estate", "credentials", "plan", "migplan", "state", "audit")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,14 @@ COMMANDS: tuple[Command, ...] = (
             True, "cloud resources (refused before any cloud contact in every plan case)"),
     Command("lab-status", ("lab", "status", "--lab-dir", "{lab}"), frozenset(), False, "nothing",
             also_under=frozenset({"state", "audit"}), clean_code=1),
+    Command("migrate-assess-dry-run", ("migrate", "assess", "--dry-run"), frozenset({"estate"}), False,
+            "nothing (dry run: no host contacted, nothing stored)", watches=("state",),
+            also_under=frozenset({"state", "audit"})),
+    Command("migrate-plan", ("migrate", "plan", "--out", "{out}/migrate-plan.yaml"), frozenset({"estate", "state"}),
+            False, "the plan file written by --out (not audited: only the damage must not write it)",
+            watches=("state", "out/migrate-plan.yaml"), seed="ipv6"),
+    Command("migrate-plan-check", ("migrate", "plan", "--check", "{ws}/migrate-plan.yaml"),
+            frozenset({"estate", "migplan"}), False, "nothing"),
 )
 """Every command the corpus runs. Commands that need the cloud lab are in only with the inputs they read
 before any cloud contact (``cloud apply PLAN``: the plan file)."""

@@ -112,7 +112,7 @@ class StateReader(Protocol):
     """What a driver that can read a device's operational state offers (for ``nxgov net verify``)."""
 
     def interface_name(self, port: int) -> str:
-        """The name the platform's renderer gives link port ``port``."""
+        """The name the platform's renderer gives link port ``port`` by default (an estate-given name wins)."""
 
     def get_bgp_sessions(self) -> dict[str, str]:
         """Every IPv6 BGP neighbor (address as configured) and its session state (``Established``, ``Active``...)."""

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from nxgov.network.intent import DeviceIntent
+from nxgov.estate.ports import default_name
+from nxgov.network.intent import DeviceIntent, interface_name
 
 
 def port_name(port: int) -> str:
-    return f"GigabitEthernet0/{port}"
+    """The platform's default name of ``port`` (a device whose estate entry names its ports may differ)."""
+    return default_name("cisco_ios", port)
 
 
 def render(intent: DeviceIntent) -> str:
     lines = [f"hostname {intent.name}", "!", "ipv6 unicast-routing", "!",
              "interface Loopback0", f" ipv6 address {intent.loopback}/128", "!"]
     for interface in intent.interfaces:
-        lines += [f"interface {port_name(interface.port)}", f" description {interface.description}",
+        lines += [f"interface {interface_name(intent, interface)}", f" description {interface.description}",
                   " ipv6 enable", f" ipv6 address {interface.address}", " no shutdown", "!"]
     lines += [f"router bgp {intent.asn}", f" bgp router-id {intent.router_id}", " bgp log-neighbor-changes",
               " no bgp default ipv4-unicast"]

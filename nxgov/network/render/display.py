@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from nxgov.network.intent import DeviceIntent
+from nxgov.network.intent import DeviceIntent, Neighbor
 
 
 def display(sections: Iterable[Sequence[str]]) -> str:
@@ -22,13 +22,15 @@ def network(prefix: str) -> str:
     return prefix.upper().replace("/", " ")
 
 
-def bgp_peers(intent: DeviceIntent) -> list[str]:
-    """The peer lines of the ``bgp`` view (both platforms spell them alike)."""
+def bgp_peers(intent: DeviceIntent, own: Callable[[Neighbor, str], list[str]] = lambda n, peer: []) -> list[str]:
+    """The peer lines of the ``bgp`` view: those both platforms spell alike, then each peer's ``own`` lines
+    (given the neighbor and its address as the devices show it)."""
     lines = [f" router-id {intent.router_id}"]
     for n in intent.neighbors:
         peer = n.address.upper()
         lines += [f" peer {peer} as-number {n.asn}", f" peer {peer} description {n.description}",
-                  f" peer {peer} timer keepalive {intent.timers.keepalive} hold {intent.timers.hold}"]
+                  f" peer {peer} timer keepalive {intent.timers.keepalive} hold {intent.timers.hold}",
+                  *own(n, peer)]
     return lines
 
 

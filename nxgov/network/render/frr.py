@@ -2,28 +2,31 @@
 
 Checked against bgpd 8.4.4: neighbors sorted by address, each neighbor's lines in FRR's order, BFD
 profile values that equal FRR's defaults left out (FRR does not print them). Interfaces are named
-``eth<port>``; the loopback is ``lo``. BFD (bfdd) runs on every session with one profile.
+``eth<port>`` unless the estate names them; the loopback is ``lo``. BFD (bfdd) runs on every session with
+one profile.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
-from nxgov.network.intent import DeviceIntent
+from nxgov.estate.ports import default_name
+from nxgov.network.intent import DeviceIntent, interface_name
 
 BFD_PROFILE = "nxgov"
 BFD_DEFAULT_MULTIPLIER, BFD_DEFAULT_INTERVAL_MS = 3, 300
 
 
 def port_name(port: int) -> str:
-    return f"eth{port}"
+    """The platform's default name of ``port`` (a device whose estate entry names its ports may differ)."""
+    return default_name("frr", port)
 
 
 def render(intent: DeviceIntent) -> str:
     lines = [f"hostname {intent.name}", "service integrated-vtysh-config", "!",
              f"ipv6 route {intent.site_prefix} blackhole", "!"]
     for interface in intent.interfaces:
-        lines += [f"interface {port_name(interface.port)}", f" description {interface.description}",
+        lines += [f"interface {interface_name(intent, interface)}", f" description {interface.description}",
                   f" ipv6 address {interface.address}", "exit", "!"]
     lines += ["interface lo", f" ipv6 address {intent.loopback}/128", "exit", "!"]
     lines += [

@@ -1,0 +1,5 @@
+"""Migration of legacy systems onto the government cloud (issue 10).
+
+:mod:`nxgov.migrate.assessment` holds what an assessment of a system's legacy host found and keeps it in the
+state store; :mod:`nxgov.migrate.assess` collects it over SSH.
+"""
