@@ -137,6 +137,32 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        6,
+        "migration lifecycle: the current state per system and the append-only history of its changes",
+        """
+        CREATE TABLE lifecycle (
+            system TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            changed TEXT NOT NULL
+        );
+        CREATE TABLE lifecycle_history (
+            id INTEGER PRIMARY KEY,
+            system TEXT NOT NULL,
+            source TEXT NOT NULL,
+            event TEXT NOT NULL,
+            target TEXT NOT NULL,
+            changed TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            details TEXT NOT NULL CHECK (json_valid(details))
+        );
+        CREATE INDEX lifecycle_history_system ON lifecycle_history (system, id);
+        CREATE TRIGGER lifecycle_history_no_update BEFORE UPDATE ON lifecycle_history
+        BEGIN SELECT RAISE(ABORT, 'lifecycle_history is append-only'); END;
+        CREATE TRIGGER lifecycle_history_no_delete BEFORE DELETE ON lifecycle_history
+        BEGIN SELECT RAISE(ABORT, 'lifecycle_history is append-only'); END;
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

@@ -1,4 +1,5 @@
-"""``nxgov migrate``: moving the legacy systems onto the government cloud (issue 10): ``assess`` and ``plan``."""
+"""``nxgov migrate``: moving the legacy systems onto the government cloud (issue 10): ``assess``, ``plan`` and
+``status``."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
     from nxgov.migrate.assessment import Assessment
     from nxgov.runner import RunResult
 
-app = typer.Typer(help="Migrate legacy systems onto the cloud: assess their hosts, plan the waves.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Migrate legacy systems onto the cloud: assess their hosts, plan the waves, follow the campaign.",
+    no_args_is_help=True)
 
 ASSESS_SCHEMA = "nxgov.migrate.assess/1"
 SHOWN_PORTS = 6
@@ -206,3 +208,33 @@ def plan(
         console.print(f"[green]✓[/] {escape(str(check))} is a valid migration plan for estate {escape(estate.estate)}")
     elif out is not None:
         console.print(f"plan saved to {escape(str(out))}: edit it, then check it with `nxgov migrate plan --check`")
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    department: Annotated[str | None, typer.Option("--department", help="Only this department's systems")] = None,
+    plan_file: Annotated[Path | None, typer.Option(
+        "--plan", help="A saved plan file (migrate plan --out): also report per wave")] = None,
+) -> None:
+    """Where the migration stands: systems by lifecycle state per department (and per wave with --plan), the
+    cloud-migration ratio (上云率), systems at risk of missing their department's deadline, zombie candidates with
+    their evidence. Reads the estate and the state store; changes nothing."""
+    from datetime import UTC, datetime
+
+    from nxgov.estate import load_estate
+    from nxgov.migrate.planfile import read_plan
+    from nxgov.migrate.status import migration_status
+    from nxgov.state import StateStore
+
+    options = settings(ctx)
+    estate = load_estate(options.estate).estate
+    migration = read_plan(plan_file, estate) if plan_file is not None else None
+    with StateStore.open(options.state) as store:
+        result = migration_status(estate, store, datetime.now(UTC), plan=migration, department=department)
+    if options.json:
+        emit_json(result.to_document(str(plan_file) if plan_file is not None else None))
+        return
+    from nxgov.cli.migrate_tables import render_status
+
+    render_status(result)

@@ -1,4 +1,4 @@
-"""Tables for ``nxgov migrate plan``: the waves, the warnings, what is not planned."""
+"""Tables for ``nxgov migrate plan`` (the waves, the warnings, what is not planned) and ``nxgov migrate status``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rich.table import Table
 
 from nxgov.cli.output import console, escape
 from nxgov.migrate.plan import MigrationPlan
+from nxgov.migrate.status import AT_RISK_DAYS, ZOMBIE_IDLE_DAYS, MigrationStatus, Tally
 from nxgov.migrate.windows import SHANGHAI
 
 SHOWN_WARNINGS = 20
@@ -48,3 +49,50 @@ def render_plan(plan: MigrationPlan, everything: bool) -> None:
         console.print(table)
     for note in plan.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def _states(tally: Tally) -> str:
+    return ", ".join(f"{state} {count}" for state, count in tally.by_state.items() if count) or "-"
+
+
+def _ratio(tally: Tally) -> str:
+    return f"{tally.on_cloud}/{tally.to_migrate} ({tally.ratio:.0%})" if tally.ratio is not None else "-"
+
+
+def render_status(status: MigrationStatus) -> None:
+    scope = f"department {status.department}" if status.department else f"estate {status.estate}"
+    table = Table(title=f"migration status of {escape(scope)}", title_justify="left")
+    for column in ("department", "deadline", "systems", "by state", "上云率"):
+        table.add_column(column, justify="right" if column == "systems" else "left")
+    for item in status.departments:
+        table.add_row(item.department, item.deadline.isoformat() if item.deadline else "-", str(item.tally.systems),
+                      _states(item.tally), _ratio(item.tally))
+    console.print(table)
+    if status.waves:
+        waves = Table(title="per wave of the plan (windows in Asia/Shanghai time)", title_justify="left")
+        for column in ("wave", "opens", "systems", "by state", "上云率"):
+            waves.add_column(column, justify="right" if column in ("wave", "systems") else "left")
+        for wave in status.waves:
+            waves.add_row(str(wave.wave), _local(wave.start), str(wave.tally.systems), _states(wave.tally),
+                          _ratio(wave.tally))
+        console.print(waves)
+    if status.at_risk:
+        risk = Table(title=f"at risk of missing the deadline (not on the cloud, deadline within {AT_RISK_DAYS} days "
+                     "or past)", title_justify="left")
+        for column in ("system", "department", "state", "deadline", "days left"):
+            risk.add_column(column, justify="right" if column == "days left" else "left")
+        for late in status.at_risk:
+            risk.add_row(late.system, late.department, late.state, late.deadline.isoformat(),
+                         f"[bold red]{late.days_left}[/]" if late.days_left < 0 else str(late.days_left))
+        console.print(risk)
+    if status.zombies:
+        zombies = Table(title=f"zombie candidates (idle {ZOMBIE_IDLE_DAYS} days before their assessment: retire "
+                        "rather than migrate)", title_justify="left")
+        for column in ("system", "department", "assessed", "evidence"):
+            zombies.add_column(column)
+        for zombie in status.zombies:
+            zombies.add_row(zombie.system, zombie.department, zombie.assessed_at, escape("; ".join(zombie.why)))
+        console.print(zombies)
+    console.print(f"上云率 {_ratio(status.total)}: {status.total.on_cloud} of {status.total.to_migrate} systems to "
+                  f"migrate are on the cloud (cut over or finalized); {len(status.at_risk)} at risk, "
+                  f"{len(status.zombies)} zombie candidates")

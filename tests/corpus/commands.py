@@ -93,6 +93,10 @@ COMMANDS: tuple[Command, ...] = (
             watches=("state", "out/migrate-plan.yaml"), seed="ipv6"),
     Command("migrate-plan-check", ("migrate", "plan", "--check", "{ws}/migrate-plan.yaml"),
             frozenset({"estate", "migplan"}), False, "nothing"),
+    Command("migrate-status", ("migrate", "status"), frozenset({"estate", "state"}), False, "nothing",
+            watches=("state",), seed="ipv6"),
+    Command("migrate-status-plan", ("migrate", "status", "--plan", "{ws}/migrate-plan.yaml"),
+            frozenset({"estate", "migplan"}), False, "nothing"),
 )
 """Every command the corpus runs. Commands that need the cloud lab are in only with the inputs they read
 before any cloud contact (``cloud apply PLAN``: the plan file)."""
