@@ -69,12 +69,12 @@ def test_hostile_yaml_is_a_located_problem(name: str, text: str, line: int | Non
     assert len(result.out) < 100_000, "a problem must not echo a huge value"
 
 
-def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+def test_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    """10^9 leaves in a few hundred bytes: refused once the expansion budget is spent, not built (the time it takes
+    is bench/foundation.py's to measure)."""
     (tmp_path / "estate.yaml").write_text(HEAD + "clouds: {}\n" + _laughs(9), encoding="utf-8")
-    started = time.monotonic()
     with pytest.raises(EstateError) as raised:
         load_estate(tmp_path / "estate.yaml")
-    assert time.monotonic() - started < 1
     assert any("too many alias expansions" in p.message for p in raised.value.problems)
 
 

@@ -155,6 +155,157 @@ def test_vrp_views_abbreviations_and_parent_view_commands(tmp_path: Path) -> Non
     )
 
 
+PEER = "peer 2001:db8::2"
+
+
+VRP_WRONG, COMWARE_WRONG = (f"{prefix} Wrong parameter found at '^' position." for prefix in ("Error:", " %"))
+
+
+def refusal(prompt: str, typed: str, marker: str, message: str) -> str:
+    """What the screen shows when ``typed`` is refused at the last occurrence of ``marker``."""
+    return f"{prompt}{typed}\n{' ' * (len(prompt) + typed.rindex(marker))}^\n{message}\n"
+
+
+def test_vrp_bfd_enables_bfd_in_a_view_of_its_own(tmp_path: Path) -> None:
+    screen = transcript("huawei_vrp", tmp_path, "sys", "ipv6", "bfd", "display this", "quit", "dis cur")
+    assert "[R9]bfd\n[R9-bfd]display this\n#\nbfd\n#\nreturn\n[R9-bfd]quit\n[R9]" in screen
+    assert "#\n ipv6\n#\nbfd\n#\ninterface GigabitEthernet0/0/0\n" in screen  # placed before the interfaces
+    assert "bfd" not in transcript("huawei_vrp", tmp_path, "sys", "undo bfd", "dis cur").split("[R9]undo bfd")[1]
+    comware = transcript("h3c_comware", tmp_path, "system-view", "bfd")
+    assert comware.endswith("[R9]bfd\n    ^\n % Unrecognized command found at '^' position.\n[R9]")
+
+
+def test_vrp_peer_listen_only(tmp_path: Path) -> None:
+    bad = "peer 2001:db8::zz listen-only"
+    screen = transcript(
+        "huawei_vrp",
+        tmp_path,
+        "sys",
+        "bgp 65001",
+        f"{PEER} as-number 65002",
+        f"{PEER} listen-only",
+        bad,
+        "dis cur | begin ^bgp",
+    )
+    assert screen.endswith(
+        "bgp 65001\n peer 2001:DB8::2 as-number 65002\n peer 2001:DB8::2 listen-only\n#\nreturn\n[R9-bgp]"
+    )
+    assert refusal("[R9-bgp]", bad, "2001", VRP_WRONG) in screen
+    comware = transcript("h3c_comware", tmp_path, "system-view", "bgp 65001", f"{PEER} listen-only")
+    unrecognized = " % Unrecognized command found at '^' position."
+    assert comware.endswith(
+        refusal("[R9-bgp-default]", f"{PEER} listen-only", "listen", unrecognized) + "[R9-bgp-default]"
+    )
+
+
+def test_vrp_peer_bfd_enable_and_timers(tmp_path: Path) -> None:
+    timers = f"{PEER} bfd min-tx-interval 300 min-rx-interval 300 detect-multiplier 3"
+    refused = (
+        (f"{PEER} bfd min-tx-interval 2 min-rx-interval 300 detect-multiplier 3", "2 "),  # intervals 3-1000 ms
+        (f"{PEER} bfd min-tx-interval 300 min-rx-interval 1001 detect-multiplier 3", "1001"),
+        (f"{PEER} bfd min-tx-interval 300 min-rx-interval 300 detect-multiplier 51", "51"),  # multiplier 3-50
+        (f"{PEER} bfd min-tx-interval 300 min-rx-interval 300 detect-multiplier 2", "2"),
+        ("peer 2001:db8::zz bfd enable", "2001"),
+    )
+    screen = transcript(
+        "huawei_vrp",
+        tmp_path,
+        "sys",
+        "bfd",
+        "bgp 65001",
+        f"{PEER} as-number 65002",
+        timers.replace("300", "100"),
+        f"{PEER} bfd enable",
+        timers,
+        *(line for line, _ in refused),
+        "dis cur | begin ^bgp",
+        f"undo {PEER} bfd enable",
+        "dis cur | inc bfd",
+    )
+    assert (  # the second timers line replaced the first
+        "bgp 65001\n peer 2001:DB8::2 as-number 65002\n"
+        " peer 2001:DB8::2 bfd min-tx-interval 300 min-rx-interval 300 detect-multiplier 3\n"
+        " peer 2001:DB8::2 bfd enable\n#\nreturn\n[R9-bgp]"
+    ) in screen
+    for line, marker in refused:
+        assert refusal("[R9-bgp]", line, marker, VRP_WRONG) in screen, line
+    assert screen.endswith(
+        "dis cur | inc bfd\nbfd\n peer 2001:DB8::2 bfd min-tx-interval 300 min-rx-interval 300"
+        " detect-multiplier 3\n[R9-bgp]"
+    )
+    assert "Incomplete command" in transcript("huawei_vrp", tmp_path, "sys", "bgp 65001", f"{PEER} bfd")
+
+
+def test_comware_peer_bfd(tmp_path: Path) -> None:
+    screen = transcript(
+        "h3c_comware",
+        tmp_path,
+        "system-view",
+        "bgp 65001",
+        f"{PEER} as-number 65002",
+        f"{PEER} bfd",
+        f"{PEER} bfd single-hop",
+        f"{PEER} bfd",
+        f"{PEER} bfd twohop",
+        "dis cur | begin ^bgp",
+    )
+    assert screen.endswith(
+        "bgp 65001\n peer 2001:DB8::2 as-number 65002\n peer 2001:DB8::2 bfd\n#\nreturn\n[R9-bgp-default]"
+    )  # one line per peer: the last form typed
+    unrecognized = " % Unrecognized command found at '^' position."
+    assert refusal("[R9-bgp-default]", f"{PEER} bfd twohop", "twohop", unrecognized) in screen
+    assert "peer 2001:DB8::2 bfd multi-hop\n" in transcript(
+        "h3c_comware", tmp_path, "system-view", "bgp 65001", f"{PEER} bfd multi-hop", "dis cur | inc bfd"
+    )
+
+
+def test_comware_interface_bfd_timers(tmp_path: Path) -> None:
+    refused = (
+        ("bfd min-transmit-interval 29", "29"),  # single-hop intervals 30-10000 ms
+        ("bfd min-receive-interval 10001", "10001"),
+        ("bfd detect-multiplier 2", "2"),  # multiplier 3-50
+        ("bfd detect-multiplier 51", "51"),
+    )
+    lines = ("bfd min-transmit-interval 300", "bfd min-receive-interval 300", "bfd detect-multiplier 3")
+    screen = transcript(
+        "h3c_comware",
+        tmp_path,
+        "system-view",
+        "interface GigabitEthernet1/0/1",
+        "ipv6 address 2001:db8::1/64",
+        *lines,
+        *(line for line, _ in refused),
+        "bfd min-transmit-interval 10000",
+        "display this",
+    )
+    assert screen.endswith(  # a new value replaces the old one
+        "#\ninterface GigabitEthernet1/0/1\n ipv6 address 2001:DB8::1/64\n bfd min-transmit-interval 10000\n"
+        " bfd min-receive-interval 300\n bfd detect-multiplier 3\n#\nreturn\n[R9-GigabitEthernet1/0/1]"
+    )
+    for line, marker in refused:
+        assert refusal("[R9-GigabitEthernet1/0/1]", line, marker, COMWARE_WRONG) in screen, line
+    vrp = transcript("huawei_vrp", tmp_path, "sys", "interface GigabitEthernet0/0/1", lines[0], "display this")
+    assert "Error:" in vrp and "min-transmit" not in vrp.split("display this")[1]  # VRP sets the timers per peer
+
+
+def test_peer_timers_replace_the_old_ones(tmp_path: Path) -> None:
+    views: tuple[tuple[Platform, str], ...] = (("huawei_vrp", "[R9-bgp]"), ("h3c_comware", "[R9-bgp-default]"))
+    for platform, bgp in views:
+        screen = transcript(
+            platform,
+            tmp_path / platform,
+            "system-view",
+            "bgp 65001",
+            f"{PEER} as-number 65002",
+            f"{PEER} timer keepalive 1 hold 3",
+            f"{PEER} timer keepalive 10 hold 30",
+            "timer keepalive 1 hold 3",
+            "timer keepalive 20 hold 60",
+            "dis cur | inc timer",
+        )
+        assert screen.endswith(f" peer 2001:DB8::2 timer keepalive 10 hold 30\n timer keepalive 20 hold 60\n{bgp}")
+
+
 def test_comware_interactive_save_and_logical_interfaces(tmp_path: Path) -> None:
     screen = transcript(
         "h3c_comware",

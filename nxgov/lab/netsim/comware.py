@@ -6,12 +6,19 @@ from typing import ClassVar
 
 from nxgov.lab.netsim.base import Cli
 from nxgov.lab.netsim.device import Profile
-from nxgov.lab.netsim.dialect import Dialect
+from nxgov.lab.netsim.dialect import BFD_MULTIPLIER, Dialect
+from nxgov.lab.netsim.grammar import Rule
 from nxgov.lab.netsim.interfaces import LogicalType
 
 _SAVED = ("Validating file. Please wait...", "Saved the current configuration to mainboard device successfully.")
 _FILE = "flash:/startup.cfg"
 _COPYRIGHT = "Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved."
+
+# BFD for a BGP peer: ``peer X bfd [ multi-hop | single-hop ]`` in the BGP instance view, IPv6 peers included
+# (HPE 5710 / MSR V7 Layer 3 IP Routing Command Reference, "peer bfd"; no global ``bfd`` on Comware 7). The
+# single-hop session's timers are the interface's: ``bfd min-transmit-interval`` and ``bfd min-receive-interval``
+# "30 to 10000" ms, ``bfd detect-multiplier`` 3 to 50 (HP MSR2000/3000/4000 High Availability Command Reference).
+_BFD_INTERVAL = "<int:30-10000>"
 
 COMWARE = Dialect(
     profile=Profile(
@@ -44,6 +51,16 @@ COMWARE = Dialect(
     vpn_family=False,
     bgp_label="bgp-default",
     family_label="{}",
+    bfd_view=False,
+    bgp_peer=(
+        Rule("peer <ip> bfd", replace=True, key=3),
+        Rule("peer <ip> bfd multi-hop|single-hop", replace=True, key=3),
+    ),
+    interface_bfd=(
+        Rule(f"bfd min-transmit-interval {_BFD_INTERVAL}", replace=True),
+        Rule(f"bfd min-receive-interval {_BFD_INTERVAL}", replace=True),
+        Rule(f"bfd detect-multiplier {BFD_MULTIPLIER}", replace=True),
+    ),
     error_prefix=" % ",
     system_view_text="System View: return to User View with Ctrl+Z.",
     version=(

@@ -24,6 +24,12 @@ _EXEC: Rules = (  # every view accepts these
     Rule("return", "return"),
     Rule("save", "save"),
 )
+BFD_MULTIPLIER = "<int:3-50>"
+"""A BFD detection multiplier, the same range on both platforms: VRP ``peer bfd ... detect-multiplier``
+"an integer ranging from 3 to 50" (Huawei NetEngine 8000 command reference, "peer bfd"); Comware 7
+``bfd detect-multiplier`` "in the range of 3 to 50" (HP MSR2000/3000/4000 High Availability Command
+Reference, Comware 7, "bfd detect-multiplier")."""
+
 _VPN_TARGETS: Rules = (
     Rule("route-distinguisher <word>", replace=True),
     Rule("vpn-target <word> export-extcommunity|import-extcommunity|both"),
@@ -45,6 +51,9 @@ class Dialect:
     vpn_family: bool  # a VPN instance's RD and targets are set in its ``ipv6-family`` view, not in it
     bgp_label: str  # prompt label of the BGP view
     family_label: str  # prompt label of an address-family view; ``{}`` is ipv6 / ipv4
+    bfd_view: bool  # ``bfd`` (system view) enables BFD globally and opens the BFD view
+    bgp_peer: Rules  # the BGP view's peer lines only this platform has (BFD for the peer, the passive end)
+    interface_bfd: Rules  # the interface view's BFD lines (the session timers, where the platform sets them)
     error_prefix: str  # before "Unrecognized command found at '^' position."
     system_view_text: str
     version: tuple[str, ...]  # ``display version``
@@ -61,7 +70,8 @@ class Dialect:
         families = {f"bgp-af-{af}": self.family_label.format(af) for af in ("ipv6", "ipv4")}
         vpn = {"vpn-af-ipv6": self.family_label.format("ipv6")} if self.vpn_family else {}
         shared = {"ospfv3": "ospfv3-{0}", "ospfv3-area": "area-{0}", "vpn-instance": "vpn-instance-{0}"}
-        return {"interface": "{0}", "bgp": self.bgp_label, **families, **shared, **vpn}
+        bfd = {"bfd": "bfd"} if self.bfd_view else {}
+        return {"interface": "{0}", "bgp": self.bgp_label, **families, **shared, **vpn, **bfd}
 
     @property
     def _exec(self) -> Rules:
@@ -83,6 +93,7 @@ class Dialect:
             "system": (
                 Rule("sysname <word>", replace=True),
                 *((Rule("ipv6"),) if ipv6 else ()),
+                *((Rule("bfd", "enter", "bfd"),) if self.bfd_view else ()),
                 Rule("router id <ipv4>", replace=True),
                 Rule("interface <interface>", "enter", "interface"),
                 Rule("bgp <asn>", "enter", "bgp"),
@@ -102,14 +113,16 @@ class Dialect:
                 Rule("ip address <ipv4> <mask>", replace=True),
                 Rule("ip binding vpn-instance <word>", replace=True),
                 Rule("ospfv3 <int:1-65535> area <area>", replace=True),
+                *self.interface_bfd,
             ),
             "bgp": (
                 Rule("router-id <ipv4>", replace=True),
                 Rule("peer <ip> as-number <asn>", replace=True),
                 Rule("peer <ip> description <text>", replace=True),
                 Rule("peer <ip> connect-interface <interface>", replace=True),
-                Rule("peer <ip> timer keepalive <int:0-21845> hold <int:0-65535>", replace=True),
-                Rule("timer keepalive <int:0-21845> hold <int:0-65535>", replace=True),
+                Rule("peer <ip> timer keepalive <int:0-21845> hold <int:0-65535>", replace=True, key=3),
+                Rule("timer keepalive <int:0-21845> hold <int:0-65535>", replace=True, key=1),
+                *self.bgp_peer,
                 Rule(family("ipv6"), "enter", "bgp-af-ipv6"),
                 Rule(family("ipv4"), "enter", "bgp-af-ipv4"),
             ),
@@ -127,4 +140,6 @@ class Dialect:
                 *((Rule("ipv6-family", "enter", "vpn-af-ipv6"),) if self.vpn_family else _VPN_TARGETS),
             ),
         }
+        if self.bfd_view:
+            views["bfd"] = ()
         return {**views, "vpn-af-ipv6": _VPN_TARGETS} if self.vpn_family else views

@@ -25,13 +25,16 @@ class Rule:
 
     ``action`` is "line" (a configuration line), "enter" (opens the view ``view``) or the name of
     an exec command. A ``replace`` line supersedes the line with the same text up to its last
-    parameter (``sysname``, ``router-id``, ``peer X as-number``).
+    parameter (``sysname``, ``router-id``, ``peer X as-number``), or with the same first ``key``
+    words when given (a parameter is one word): ``peer X timer keepalive A hold B`` is keyed on
+    ``peer X timer`` (3), so new timers replace the old ones, as on the devices.
     """
 
     pattern: str
     action: str = "line"
     view: str = ""
     replace: bool = False
+    key: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,10 @@ class Match:
 
     @property
     def key(self) -> str | None:
-        """What a ``replace`` line replaces: its text without the last parameter."""
-        return " ".join(self.parts[:-1]) if self.rule is not None and self.rule.replace else None
+        """What a ``replace`` line replaces: its first ``rule.key`` words, else its text without the last one."""
+        if self.rule is None or not self.rule.replace:
+            return None
+        return " ".join(self.parts[: self.rule.key or -1])
 
 
 @dataclass(frozen=True)

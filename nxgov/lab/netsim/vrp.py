@@ -6,8 +6,18 @@ from typing import ClassVar
 
 from nxgov.lab.netsim.base import Cli
 from nxgov.lab.netsim.device import Profile
-from nxgov.lab.netsim.dialect import Dialect
+from nxgov.lab.netsim.dialect import BFD_MULTIPLIER, Dialect
+from nxgov.lab.netsim.grammar import Rule
 from nxgov.lab.netsim.interfaces import LogicalType
+
+# BFD for a BGP peer is set in the BGP view, IPv6 peers included, after ``bfd`` in the system view:
+# ``peer X bfd enable`` (S-series V200R0xx command reference, http://a10.tagan.ru/huawei/dc/peer_bfd_enable.html)
+# and ``peer X bfd min-tx-interval T min-rx-interval R detect-multiplier M``, the intervals "an integer ranging
+# from 3 to 1000, in milliseconds", the multiplier 3 to 50 (NetEngine 8000 command reference, "peer bfd":
+# http://a10.tagan.ru/huawei/netengine8000f1a/command/8090/session-muli-peer-bfd(bgpom).html).
+# ``peer X listen-only``: the peer's end only listens for the session (command reference, "peer listen-only").
+_BFD_INTERVAL = "<int:3-1000>"
+_BFD_TIMERS = f"min-tx-interval {_BFD_INTERVAL} min-rx-interval {_BFD_INTERVAL} detect-multiplier {BFD_MULTIPLIER}"
 
 VRP = Dialect(
     profile=Profile(
@@ -19,6 +29,7 @@ VRP = Dialect(
             "router id",
             "ipv6",
             "ip vpn-instance",
+            "bfd",
             "interface",
             "ospfv3",
             "bgp",
@@ -37,6 +48,13 @@ VRP = Dialect(
     vpn_family=True,
     bgp_label="bgp",
     family_label="af-{}",
+    bfd_view=True,
+    bgp_peer=(
+        Rule("peer <ip> listen-only"),
+        Rule("peer <ip> bfd enable"),
+        Rule(f"peer <ip> bfd {_BFD_TIMERS}", replace=True, key=4),
+    ),
+    interface_bfd=(),
     error_prefix="Error: ",
     system_view_text="Enter system view, return user view with Ctrl+Z.",
     version=(
