@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nxgov.cli.context import settings
-from nxgov.errors import ExitCode, InputError
+from nxgov.cli.times import parse_since
+from nxgov.errors import ExitCode
 
 if TYPE_CHECKING:
     from nxgov.audit import AuditRecord, VerifyReport
@@ -19,8 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_RELATIVE = re.compile(r"(\d+)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _RESULT_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "dry-run": "cyan", "started": "dim"}
 _DETAILS_WIDTH = 80
 
@@ -70,28 +67,6 @@ def verify(ctx: typer.Context) -> None:
         _print_report(report, str(options.audit_log))
     if not report.ok:
         raise typer.Exit(ExitCode.FAILED)
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """``--since`` as an aware datetime: relative (``2h`` ago) or ISO-8601 (naive means local time)."""
-    if value is None:
-        return None
-    text = value.strip()
-    relative = _RELATIVE.fullmatch(text)
-    if relative:
-        amount, unit = relative.groups()
-        try:
-            return datetime.now().astimezone() - timedelta(**{_UNITS[unit]: int(amount)})
-        except OverflowError as error:
-            raise InputError(f"--since {value!r} reaches back before year 1",
-                             "use a shorter duration, or an ISO time such as 2025-03-01T08:00") from error
-    try:
-        return datetime.fromisoformat(text).astimezone()
-    except ValueError as error:
-        raise InputError(
-            f"--since {value!r} is neither a time nor a duration",
-            "use an ISO time such as 2025-03-01T08:00 or 2025-03-01T00:00+08:00, or a duration such as 30m, 2h, 3d, 1w",
-        ) from error
 
 
 def _print_records(records: list[AuditRecord], log: str) -> None:

@@ -1,8 +1,9 @@
-"""``nxgov migrate``: moving the legacy systems onto the government cloud (issue 10): ``assess``, ``plan`` and
-``status``."""
+"""``nxgov migrate``: moving the legacy systems onto the government cloud (issue 10): ``assess``, ``plan``,
+``status`` and ``register``."""
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -238,3 +239,50 @@ def status(
     from nxgov.cli.migrate_tables import render_status
 
     render_status(result)
+
+
+class RegisterFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+
+
+@app.command("register")
+def register(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Only changes since this time: ISO (local unless it has an offset) or 30m/2h/3d/1w ago",
+    )] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Only changes before this time (same forms as --since)")] = None,
+    fmt: Annotated[RegisterFormat, typer.Option(
+        "--format", help="table for people, csv (with a header row, to stdout) for filing; -o json wins")] = (
+        RegisterFormat.table),
+) -> None:
+    """The systems created (first cut over onto the cloud), changed (cut over again, or rolled back from cut-over)
+    and retired in the period, for filing with the digital-government office. Read from the lifecycle history;
+    changes nothing."""
+    import sys
+
+    from nxgov.cli.times import parse_since
+    from nxgov.errors import InputError
+    from nxgov.estate import load_estate
+    from nxgov.migrate.register import migration_register
+    from nxgov.state import StateStore
+
+    options = settings(ctx)
+    begin = parse_since(since, "--since")
+    end = parse_since(until, "--until")
+    if begin is not None and end is not None and end <= begin:
+        raise InputError(f"--until {until!r} is not after --since {since!r}: the period is empty",
+                         "give an --until later than --since")
+    estate = load_estate(options.estate).estate
+    with StateStore.open(options.state) as store:
+        result = migration_register(estate, store, since=begin, until=end)
+    if options.json:
+        emit_json(result.to_document())
+    elif fmt is RegisterFormat.csv:
+        sys.stdout.write(result.to_csv())
+    else:
+        from nxgov.cli.migrate_tables import render_register
+
+        render_register(result)

@@ -1,4 +1,5 @@
-"""Tables for ``nxgov migrate plan`` (the waves, the warnings, what is not planned) and ``nxgov migrate status``."""
+"""Tables for ``nxgov migrate plan`` (the waves, the warnings, what is not planned), ``nxgov migrate status`` and
+``nxgov migrate register``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rich.table import Table
 
 from nxgov.cli.output import console, escape
 from nxgov.migrate.plan import MigrationPlan
+from nxgov.migrate.register import MigrationRegister
 from nxgov.migrate.status import AT_RISK_DAYS, ZOMBIE_IDLE_DAYS, MigrationStatus, Tally
 from nxgov.migrate.windows import SHANGHAI
 
@@ -96,3 +98,19 @@ def render_status(status: MigrationStatus) -> None:
     console.print(f"上云率 {_ratio(status.total)}: {status.total.on_cloud} of {status.total.to_migrate} systems to "
                   f"migrate are on the cloud (cut over or finalized); {len(status.at_risk)} at risk, "
                   f"{len(status.zombies)} zombie candidates")
+
+
+def render_register(register: MigrationRegister) -> None:
+    since = register.since.isoformat(timespec="minutes") if register.since else "the start"
+    until = register.until.isoformat(timespec="minutes") if register.until else "now"
+    table = Table(title=f"systems created, changed and retired in {escape(register.estate)}, from {since} to "
+                  f"{until} (dates in Asia/Shanghai time)", title_justify="left")
+    for column in ("date", "system", "department", "change", "from", "to", "operator"):
+        table.add_column(column)
+    for e in register.entries:
+        table.add_row(e.date, e.system, e.department or "-", e.change.value, e.from_state.value, e.to_state.value,
+                      escape(e.operator))
+    console.print(table)
+    counts = register.counts()
+    console.print(f"{counts['created']} created, {counts['changed']} changed, {counts['retired']} retired "
+                  "(--format csv for filing)")

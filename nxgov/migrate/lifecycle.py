@@ -113,13 +113,14 @@ def current_states(store: StateStore) -> dict[str, Current]:
     return {str(system): Current(State(state), str(changed)) for system, state, changed in rows}
 
 
-def history(store: StateStore, system: str) -> list[Change]:
-    """The state changes of ``system``, oldest first."""
-    rows = store.connection.execute(
-        "SELECT source, event, target, changed, operator, details FROM lifecycle_history WHERE system = ? "
-        "ORDER BY id", (system,)).fetchall()
-    return [Change(system, State(source), str(event), State(target), str(changed), str(operator), json.loads(details))
-            for source, event, target, changed, operator, details in rows]
+def history(store: StateStore, system: str | None = None) -> list[Change]:
+    """The state changes of ``system`` (of every system when None), oldest first."""
+    query = "SELECT system, source, event, target, changed, operator, details FROM lifecycle_history"
+    rows = (store.connection.execute(query + " ORDER BY id") if system is None else
+            store.connection.execute(query + " WHERE system = ? ORDER BY id", (system,))).fetchall()
+    return [Change(str(code), State(source), str(event), State(target), str(changed), str(operator),
+                   json.loads(details))
+            for code, source, event, target, changed, operator, details in rows]
 
 
 def advance(store: StateStore, system: str, event: str, audit_log: AuditLog,

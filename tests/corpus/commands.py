@@ -95,6 +95,10 @@ COMMANDS: tuple[Command, ...] = (
             frozenset({"estate", "migplan"}), False, "nothing"),
     Command("migrate-status", ("migrate", "status"), frozenset({"estate", "state"}), False, "nothing",
             watches=("state",), seed="ipv6"),
+    Command("migrate-register", ("migrate", "register", "--since", "2020-01-01"), frozenset({"estate", "state"}),
+            False, "nothing", watches=("state",), seed="ipv6"),
+    Command("migrate-register-csv", ("migrate", "register", "--format", "csv"), frozenset({"estate", "state"}),
+            False, "nothing", watches=("state",), seed="ipv6"),
     Command("migrate-status-plan", ("migrate", "status", "--plan", "{ws}/migrate-plan.yaml"),
             frozenset({"estate", "migplan"}), False, "nothing"),
 )
