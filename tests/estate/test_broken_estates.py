@@ -6,11 +6,11 @@ the line of the mistake, the field path, say what was wrong, give a hint, and pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.estate.mistakes import Case, assert_located
 from tests.estates_small import tiny_estate
 
 BASE = tiny_estate("/etc/nxgov/extranet.yaml", """\
@@ -19,17 +19,6 @@ BASE = tiny_estate("/etc/nxgov/extranet.yaml", """\
     - {name: ce-r, site: '640000', platform: frr, host: 127.0.0.1, port: 10020, credentials: extranet}
     - {name: ce-c, site: '640100', platform: frr, host: 127.0.0.1, port: 10021, credentials: extranet}
 """)
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    old: str
-    new: str
-    path: str
-    message: str
-    hint: str = ""
-    line_offset: int | None = 0  # the reported line, counted from the edit; None: not checked
 
 
 CASES = [
@@ -90,33 +79,10 @@ CASES = [
 ]
 
 
-def _expected_line(case: Case) -> int | None:
-    if case.line_offset is None:
-        return None
-    return BASE[: BASE.index(case.old)].count("\n") + 1 + case.line_offset
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_broken_estate_is_reported_with_location(case: Case, tmp_path: Path, nxgov) -> None:  # type: ignore[no-untyped-def]
-    assert case.old in BASE, f"case {case.name} does not apply to BASE"
-    text = BASE.replace(case.old, case.new, 1)
-    estate = tmp_path / "estate.yaml"
-    estate.write_text(text, encoding="utf-8")
-
-    result = nxgov("estate", "validate", str(estate))
-
-    assert result.code == 2, result.err
+    result = assert_located(BASE, case, tmp_path, nxgov)
     assert "Traceback" not in result.err + result.out
-    assert case.message in result.err
-    if case.hint:
-        assert case.hint in result.err
-    located = [ln for ln in result.err.splitlines() if case.message in ln]
-    assert located and "estate.yaml:" in located[0]
-    if case.path:
-        assert case.path in located[0]
-    line = _expected_line(case)
-    if line is not None:
-        assert f"estate.yaml:{line}:" in located[0], located[0]
 
 
 def test_base_estate_is_valid(tmp_path: Path, nxgov) -> None:  # type: ignore[no-untyped-def]

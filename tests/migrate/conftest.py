@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from nxgov.audit import AuditLog
 from nxgov.lab import sshd
 
 ADDRESSES = ("127.0.0.1", "127.0.0.2")
@@ -89,6 +90,12 @@ def real_sshd(tmp_path: Path) -> Iterator[Sshd]:
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> AuditLog:
+    """The audit log of a test, written by operator 'tester'."""
+    return AuditLog(tmp_path / "audit.jsonl", operator="tester")
 
 
 def estate_yaml(credentials: Path, systems: list[dict[str, str]]) -> str:

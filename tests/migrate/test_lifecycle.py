@@ -38,11 +38,6 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
         yield opened
 
 
-@pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.jsonl", operator="tester")
-
-
 def _path_to(state: State) -> list[str]:
     """The events that lead from ``assessed`` to ``state`` (breadth first over the table)."""
     paths: dict[State, list[str]] = {State.ASSESSED: []}

@@ -3,7 +3,6 @@ flavor table), validated like the rest: every mistake located by `estate validat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from nxgov.estate import load_estate
 from nxgov.estate.generate import generate, write
 from nxgov.migrate.plan import make_plan
+from tests.estate.mistakes import Case, assert_located
 from tests.migrate.plan_helpers import MONDAY, WEEKEND, estate_text
 
 BASE = estate_text({"d1": WEEKEND}, [("d1-a", "d1")]).replace(
@@ -20,27 +20,21 @@ BASE = estate_text({"d1": WEEKEND}, [("d1-a", "d1")]).replace(
     "    networks: [{name: app}]\n", 1)
 
 
-@dataclass(frozen=True)
-class Case:
-    name: str
-    old: str
-    new: str
-    path: str
-    message: str
-    hint: str = ""
+def _window(name: str, old: str, new: str, field: str, message: str, hint: str = "") -> Case:
+    """A mistake in the first department's first maintenance window (``field``: the path below it)."""
+    return Case(name, old, new, f"departments[0].maintenance[0]{field}", message, hint)
 
 
 CASES = [
-    Case("day-name", "days: [sat, sun]", "days: [sat, sunday]", "departments[0].maintenance[0].days[1]",
-         "'sunday' is not one of: mon, tue, wed, thu, fri, sat, sun", "did you mean 'sun'?"),
-    Case("no-days", "days: [sat, sun]", "days: []", "departments[0].maintenance[0].days", "at least 1 item"),
-    Case("day-twice", "days: [sat, sun]", "days: [sat, sat]", "departments[0].maintenance[0]", "a day is listed twice"),
-    Case("time-of-day", "start: '22:00'", "start: '25:00'", "departments[0].maintenance[0].start",
-         "'25:00' is not a time of day", "HH:MM"),
-    Case("unquoted-time", "start: '22:00'", "start: 22:00", "departments[0].maintenance[0].start",
-         "22:00 must be quoted: unquoted, YAML reads it as the number 1320", "write '22:00'"),
-    Case("no-length", "end: '06:00'", "end: '22:00'", "departments[0].maintenance[0]",
-         "the window opens and closes at 22:00", "give it a length"),
+    _window("day-name", "days: [sat, sun]", "days: [sat, sunday]", ".days[1]",
+            "'sunday' is not one of: mon, tue, wed, thu, fri, sat, sun", "did you mean 'sun'?"),
+    _window("no-days", "days: [sat, sun]", "days: []", ".days", "at least 1 item"),
+    _window("day-twice", "days: [sat, sun]", "days: [sat, sat]", "", "a day is listed twice"),
+    _window("time-of-day", "start: '22:00'", "start: '25:00'", ".start", "'25:00' is not a time of day", "HH:MM"),
+    _window("unquoted-time", "start: '22:00'", "start: 22:00", ".start",
+            "22:00 must be quoted: unquoted, YAML reads it as the number 1320", "write '22:00'"),
+    _window("no-length", "end: '06:00'", "end: '22:00'", "", "the window opens and closes at 22:00",
+            "give it a length"),
     Case("no-windows", f"maintenance: {WEEKEND}", "maintenance: []", "departments[0].maintenance", "at least 1 item"),
     Case("deadline", "migration_deadline: 2027-06-30", "migration_deadline: '2027-13-01'",
          "departments[0].migration_deadline", "'2027-13-01' is not a date", "YYYY-MM-DD"),
@@ -70,19 +64,7 @@ def test_base_is_valid_and_reads_the_fields(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_a_mistake_is_located(case: Case, tmp_path: Path, nxgov) -> None:  # type: ignore[no-untyped-def]
-    assert case.old in BASE, case.name
-    text = BASE.replace(case.old, case.new, 1)
-    (tmp_path / "estate.yaml").write_text(text, encoding="utf-8")
-    line = text[:text.index(case.new)].count("\n") + 1
-
-    result = nxgov("estate", "validate", str(tmp_path / "estate.yaml"))
-
-    assert result.code == 2, result.err
-    located = [ln for ln in result.err.splitlines() if case.message in ln]
-    assert located, result.err
-    assert f"estate.yaml:{line}:" in located[0] and case.path in located[0], result.err
-    if case.hint:
-        assert case.hint in result.err
+    assert_located(BASE, case, tmp_path, nxgov)
 
 
 def test_generated_estates_declare_windows_and_plan_every_system(tmp_path: Path) -> None:

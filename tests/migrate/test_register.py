@@ -13,10 +13,11 @@ import pytest
 from nxgov.audit import AuditLog
 from nxgov.estate.model import Estate
 from nxgov.migrate.assessment import save_assessment
-from nxgov.migrate.lifecycle import advance, history
+from nxgov.migrate.lifecycle import history
 from nxgov.migrate.register import CSV_HEADER, SCHEMA, ChangeKind, migration_register
 from nxgov.migrate.windows import SHANGHAI
 from nxgov.state import StateStore
+from tests.migrate.lifecycle_helpers import walk
 from tests.migrate.plan_helpers import NIGHTLY, assessment, estate_text, load
 
 SYSTEMS = [("d1-a", "d1"), ("d1-b", "d1"), ("d2-a", "d2")]
@@ -36,26 +37,16 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
         yield opened
 
 
-@pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.jsonl", operator="tester")
-
-
-def _walk(store: StateStore, log: AuditLog, system: str, *events: str) -> None:
-    for event in events:
-        advance(store, system, event, log)
-
-
 def _campaign(store: StateStore, log: AuditLog) -> datetime:
     """d1-a cut over, rolled back and cut over again; then (after the returned moment) d2-a retired and d1-b
     rolled back before any cut-over and finalized nowhere."""
-    _walk(store, log, "d1-a", *TO_CUT_OVER, "rollback", "replicate", "replicated", "test", "tested", "cutover",
-          "cut-over", "finalize")
+    walk(store, log, "d1-a", *TO_CUT_OVER, "rollback", "replicate", "replicated", "test", "tested", "cutover",
+         "cut-over", "finalize")
     time.sleep(0.002)
     middle = datetime.now(UTC)
     time.sleep(0.002)
-    _walk(store, log, "d2-a", "retire")
-    _walk(store, log, "d1-b", "replicate", "rollback")
+    walk(store, log, "d2-a", "retire")
+    walk(store, log, "d1-b", "replicate", "rollback")
     return middle
 
 
@@ -89,8 +80,8 @@ def test_the_period_filter(estate: Estate, store: StateStore, log: AuditLog) -> 
 
 
 def test_csv_exact_text(estate: Estate, store: StateStore, log: AuditLog) -> None:
-    _walk(store, log, "d1-b", *TO_CUT_OVER)
-    _walk(store, log, "d2-a", "retire")
+    walk(store, log, "d1-b", *TO_CUT_OVER)
+    walk(store, log, "d2-a", "retire")
     register = migration_register(estate, store)
     day = [e.date for e in register.entries]
     assert register.to_csv() == (
@@ -107,8 +98,8 @@ def test_register_through_the_cli(tmp_path: Path, nxgov) -> None:  # type: ignor
         for code, _ in SYSTEMS:
             save_assessment(store, assessment(code))
         log = AuditLog(tmp_path / "audit.jsonl", operator="tester")
-        _walk(store, log, "d1-a", *TO_CUT_OVER)
-        _walk(store, log, "d2-a", "retire")
+        walk(store, log, "d1-a", *TO_CUT_OVER)
+        walk(store, log, "d2-a", "retire")
     audit_before = (tmp_path / "audit.jsonl").read_bytes()
 
     result = nxgov("-e", str(estate_path), "-o", "json", "migrate", "register", "--since", "2020-01-01")

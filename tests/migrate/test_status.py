@@ -13,11 +13,11 @@ from nxgov.audit import AuditLog
 from nxgov.errors import InputError
 from nxgov.estate.model import Estate
 from nxgov.migrate.assessment import Assessment, ZombieEvidence, save_assessment
-from nxgov.migrate.lifecycle import advance
 from nxgov.migrate.plan import make_plan
 from nxgov.migrate.planfile import read_plan, render_yaml
 from nxgov.migrate.status import STATES, migration_status
 from nxgov.state import StateStore
+from tests.migrate.lifecycle_helpers import walk
 from tests.migrate.plan_helpers import MONDAY, NIGHTLY, assessment, estate_text, load
 
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
@@ -53,16 +53,6 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
         yield opened
 
 
-@pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.jsonl", operator="tester")
-
-
-def _walk(store: StateStore, log: AuditLog, system: str, *events: str) -> None:
-    for event in events:
-        advance(store, system, event, log)
-
-
 def test_nothing_assessed_yet(estate: Estate, store: StateStore) -> None:
     status = migration_status(estate, store, NOW)
     assert status.total.systems == 6 and status.total.by_state["not-assessed"] == 6
@@ -79,9 +69,9 @@ def test_numbers_at_several_stages(estate: Estate, store: StateStore, log: Audit
     first = migration_status(estate, store, NOW)
     assert first.total.by_state["assessed"] == 6 and first.total.ratio == 0.0
 
-    _walk(store, log, "d1-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
-    _walk(store, log, "d1-b", "replicate")
-    _walk(store, log, "d2-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over", "finalize")
+    walk(store, log, "d1-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
+    walk(store, log, "d1-b", "replicate")
+    walk(store, log, "d2-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over", "finalize")
     second = migration_status(estate, store, NOW)
     assert {s.system: s.state for s in second.systems} == {
         "d1-a": "cut-over", "d1-b": "replicating", "d1-c": "assessed", "d2-a": "finalized", "d2-b": "assessed",
@@ -91,9 +81,9 @@ def test_numbers_at_several_stages(estate: Estate, store: StateStore, log: Audit
     assert (d1.tally.on_cloud, d1.tally.to_migrate, d1.tally.by_state["replicating"]) == (1, 3, 1)
     assert (d2.tally.ratio, d3.tally.ratio) == (0.5, 0.0)
 
-    _walk(store, log, "d1-b", "rollback")
-    _walk(store, log, "d2-b", "retire")
-    _walk(store, log, "d3-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
+    walk(store, log, "d1-b", "rollback")
+    walk(store, log, "d2-b", "retire")
+    walk(store, log, "d3-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
     third = migration_status(estate, store, NOW)
     assert third.total.by_state["rolled-back"] == 1 and third.total.by_state["retired"] == 1
     assert (third.total.on_cloud, third.total.to_migrate) == (3, 5), "a retired zombie is not to migrate"
@@ -105,7 +95,7 @@ def test_numbers_at_several_stages(estate: Estate, store: StateStore, log: Audit
 def test_deadline_risk(estate: Estate, store: StateStore, log: AuditLog) -> None:
     for code, _ in SYSTEMS:
         save_assessment(store, used(code))
-    _walk(store, log, "d1-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
+    walk(store, log, "d1-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
     status = migration_status(estate, store, NOW)
     assert [(r.system, r.state, r.deadline.isoformat(), r.days_left) for r in status.at_risk] == [
         ("d1-b", "assessed", "2026-12-31", 30), ("d1-c", "assessed", "2026-12-31", 30)]
@@ -127,7 +117,7 @@ def test_zombie_rule(estate: Estate, store: StateStore, log: AuditLog) -> None:
                                 access_log_requests=0))
     save_assessment(store, used("d3-a", last_login=None, newest_change=None, connections_seen=0,
                                 access_log_requests=0))
-    _walk(store, log, "d3-a", "retire")
+    walk(store, log, "d3-a", "retire")
     status = migration_status(estate, store, NOW)
     assert [(z.system, z.why) for z in status.zombies] == [
         ("d1-a", ("no login since 2026-08-01T00:00:00+00:00",
@@ -148,7 +138,7 @@ def test_waves_from_a_plan_and_one_department(tmp_path: Path, estate: Estate, st
                                           max_per_wave=3)), encoding="utf-8")
     plan = read_plan(path, estate)
     save_assessment(store, used("d1-a"))
-    _walk(store, log, "d1-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
+    walk(store, log, "d1-a", "replicate", "replicated", "test", "tested", "cutover", "cut-over")
     status = migration_status(estate, store, NOW, plan=plan)
     waves = {s.system: s.wave for s in status.systems}
     assert [(w.wave, w.tally.systems) for w in status.waves] == [(1, 3), (2, 3)]
@@ -170,7 +160,7 @@ def test_status_json_through_the_cli(tmp_path: Path, nxgov) -> None:  # type: ig
     with StateStore.open(tmp_path / "state.db") as store:
         save_assessment(store, assessment("d1-a"))
         save_assessment(store, used("d1-b"))
-        _walk(store, AuditLog(tmp_path / "audit.jsonl"), "d1-b", "replicate")
+        walk(store, AuditLog(tmp_path / "audit.jsonl"), "d1-b", "replicate")
     plan = nxgov("-e", str(estate_path), "migrate", "plan", "--start", "2026-11-30", "--out", str(tmp_path / "p.yaml"))
     assert plan.code == 0, plan.err
     result = nxgov("-e", str(estate_path), "-o", "json", "migrate", "status", "--plan", str(tmp_path / "p.yaml"))

@@ -11,7 +11,7 @@ from typing import Any
 
 from nxgov.network.parsers import values
 from nxgov.network.parsers.fsm import Command
-from nxgov.network.parsers.results import BgpPeer, InterfaceState, NextHop, Route
+from nxgov.network.parsers.results import BgpPeer, InterfaceState, Route
 
 ABBREVIATIONS = {
     "GE": "GigabitEthernet", "XGE": "Ten-GigabitEthernet", "WGE": "Twenty-FiveGigE", "FGE": "FortyGigE",
@@ -46,18 +46,9 @@ def _interfaces(records: list[dict[str, Any]]) -> tuple[list[InterfaceState], li
 
 def _routes(records: list[dict[str, Any]]) -> tuple[list[Route], list[str]]:
     """The routes in use, ECMP blocks (one per next hop, same destination) merged into one route."""
-    routes: dict[str, Route] = {}
     bad: list[str] = []
-    for r in records:
-        try:
-            prefix = values.prefix(r["DESTINATION"])
-            hop = NextHop(values.address(r["NEXT_HOP"]), interface_name(r["INTERFACE"]) if r["INTERFACE"] else None)
-        except ValueError as error:
-            bad.append(f"Destination {r['DESTINATION']} NextHop {r['NEXT_HOP']} ({error})")
-            continue
-        known = routes.get(prefix)
-        routes[prefix] = Route(prefix, r["PROTOCOL"], (*known.next_hops, hop) if known else (hop,))
-    return list(routes.values()), bad
+    return values.routes(records, lambda r: r["DESTINATION"],
+                         lambda r: interface_name(r["INTERFACE"]) if r["INTERFACE"] else None, bad), bad
 
 
 BGP_PEERS: Command[BgpPeer] = Command("display bgp peer ipv6", "hp_comware_display_bgp_peer_ipv6", values.bgp_peers)

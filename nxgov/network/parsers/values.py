@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from nxgov.network.parsers.results import BGP_STATES, BgpPeer, BgpState
+from nxgov.network.parsers.results import BGP_STATES, BgpPeer, BgpState, NextHop, Route
 
 _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _CLOCK = re.compile(r"(\d+):(\d\d):(\d\d)")
@@ -48,6 +49,24 @@ def address(text: str) -> str:
 def prefix(text: str) -> str:
     """A prefix in its compressed lower-case form (host bits must be zero); ValueError otherwise."""
     return ipaddress.ip_network(text).compressed
+
+
+def routes(records: Iterable[dict[str, Any]], destination: Callable[[dict[str, Any]], str],
+           interface: Callable[[dict[str, Any]], str | None], bad: list[str]) -> list[Route]:
+    """The routes of a routing table's records (values NEXT_HOP, PROTOCOL; the destination and the interface as
+    ``destination`` and ``interface`` read them), ECMP blocks (one per next hop, same destination) merged into one
+    route; a record whose destination or next hop is not an address is appended to ``bad``."""
+    merged: dict[str, Route] = {}
+    for r in records:
+        try:
+            net = prefix(destination(r))
+            hop = NextHop(address(r["NEXT_HOP"]), interface(r))
+        except ValueError as error:
+            bad.append(f"Destination {destination(r)} NextHop {r['NEXT_HOP']} ({error})")
+            continue
+        known = merged.get(net)
+        merged[net] = Route(net, r["PROTOCOL"], (*known.next_hops, hop) if known else (hop,))
+    return list(merged.values())
 
 
 def bgp_peers(records: list[dict[str, Any]]) -> tuple[list[BgpPeer], list[str]]:

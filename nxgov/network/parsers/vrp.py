@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from nxgov.network.parsers import values
 from nxgov.network.parsers.fsm import Command
-from nxgov.network.parsers.results import BgpPeer, InterfaceState, NextHop, Route
+from nxgov.network.parsers.results import BgpPeer, InterfaceState, Route
 
 _SUFFIX = re.compile(r"\([^()]*\)$")
 """What VRP appends to a port's name in brief tables: ``GigabitEthernet15/1/0(10G)``, ``...0/0/5(v)``."""
@@ -20,23 +21,17 @@ def _interfaces(records: list[dict[str, Any]]) -> tuple[list[InterfaceState], li
 
 def _routes(records: list[dict[str, Any]]) -> tuple[list[Route], list[str]]:
     """The active routes, ECMP blocks (one per next hop, same destination) merged into one route."""
-    routes: dict[str, Route] = {}
     bad: list[str] = []
-    for r in records:
-        if not r["STATE"]:
-            bad.append(f"Destination {r['DESTINATION']}/{r['PREFIX_LENGTH']} (a route with no State line)")
-            continue
-        if "Active" not in r["STATE"].split():
-            continue
-        try:
-            prefix = values.prefix(f"{r['DESTINATION']}/{r['PREFIX_LENGTH']}")
-            hop = NextHop(values.address(r["NEXT_HOP"]), r["INTERFACE"] or None)
-        except ValueError as error:
-            bad.append(f"Destination {r['DESTINATION']}/{r['PREFIX_LENGTH']} NextHop {r['NEXT_HOP']} ({error})")
-            continue
-        known = routes.get(prefix)
-        routes[prefix] = Route(prefix, r["PROTOCOL"], (*known.next_hops, hop) if known else (hop,))
-    return list(routes.values()), bad
+
+    def active() -> Iterator[dict[str, Any]]:
+        for r in records:
+            if not r["STATE"]:
+                bad.append(f"Destination {r['DESTINATION']}/{r['PREFIX_LENGTH']} (a route with no State line)")
+            elif "Active" in r["STATE"].split():
+                yield r
+
+    return values.routes(active(), lambda r: f"{r['DESTINATION']}/{r['PREFIX_LENGTH']}",
+                         lambda r: r["INTERFACE"] or None, bad), bad
 
 
 BGP_PEERS: Command[BgpPeer] = Command("display bgp ipv6 peer", "huawei_vrp_display_bgp_ipv6_peer", values.bgp_peers)
