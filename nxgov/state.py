@@ -163,6 +163,56 @@ MIGRATIONS: tuple[Migration, ...] = (
         BEGIN SELECT RAISE(ABORT, 'lifecycle_history is append-only'); END;
         """,
     ),
+    Migration(
+        7,
+        "migration runs: each playbook run, its steps, the copies' manifests and the service records switched",
+        """
+        CREATE TABLE migration_runs (
+            id INTEGER PRIMARY KEY,
+            system TEXT NOT NULL,
+            verb TEXT NOT NULL,
+            started TEXT NOT NULL,
+            finished TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('running', 'ok', 'failed', 'interrupted')),
+            pid INTEGER NOT NULL,
+            pid_started TEXT NOT NULL,
+            artifacts TEXT NOT NULL,
+            detail TEXT NOT NULL CHECK (json_valid(detail))
+        );
+        CREATE INDEX migration_runs_system ON migration_runs (system, id);
+        CREATE TABLE migration_steps (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL REFERENCES migration_runs (id),
+            host TEXT NOT NULL,
+            task TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            at TEXT NOT NULL,
+            detail TEXT NOT NULL CHECK (json_valid(detail))
+        );
+        CREATE INDEX migration_steps_run ON migration_steps (run, id);
+        CREATE TABLE migration_copies (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL REFERENCES migration_runs (id),
+            system TEXT NOT NULL,
+            taken TEXT NOT NULL,
+            host TEXT NOT NULL,
+            files INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            bytes_sent INTEGER NOT NULL,
+            manifest_sha256 TEXT NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            manifest TEXT NOT NULL
+        );
+        CREATE INDEX migration_copies_system ON migration_copies (system, id);
+        CREATE TABLE service_records (
+            system TEXT PRIMARY KEY,
+            name TEXT,
+            addresses TEXT NOT NULL CHECK (json_valid(addresses)),
+            serving TEXT NOT NULL CHECK (serving IN ('source', 'target')),
+            switched TEXT NOT NULL
+        );
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

@@ -1,5 +1,5 @@
 """``nxgov migrate``: moving the legacy systems onto the government cloud (issue 10): ``assess``, ``plan``,
-``status`` and ``register``."""
+``status`` and ``register`` here; the lifecycle verbs in :mod:`nxgov.cli.migrate_steps`."""
 
 from __future__ import annotations
 
@@ -286,3 +286,12 @@ def register(
         from nxgov.cli.migrate_tables import render_register
 
         render_register(result)
+
+
+def _add_verbs() -> None:
+    from nxgov.cli import migrate_steps
+
+    migrate_steps.register(app)
+
+
+_add_verbs()

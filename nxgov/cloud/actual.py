@@ -2,9 +2,10 @@
 
 Nothing is fetched resource by resource: an admin connection lists every project's networks,
 subnets, router ports, security groups (rules inline), server groups, servers (flavor, addresses,
-security groups, volumes and tags inline) and volumes in one call each, and Neutron's quotas in one
-call. Nova and Cinder have no "all quotas" call, so their quotas cost one call per nxgov project per
-node. Keystone (projects, users, roles, role assignments) is read once per distinct auth_url.
+security groups, volumes, tags and keypair name inline), volumes and the keypairs (Nova lists the
+connecting user's own: a keypair belongs to a user) in one call each, and Neutron's quotas in one call.
+Nova and Cinder have no "all quotas" call, so their quotas cost one call per nxgov project per node.
+Keystone (projects, users, roles, role assignments) is read once per distinct auth_url.
 
 Nova's quotas are read from ``GET /limits?tenant_id=``, not ``GET /os-quota-sets/{id}``: both give the
 project's cores, RAM and instances limits, but Nova checks the project id of a quota-set read with a call
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nxgov.cloud import naming
+from nxgov.cloud.access import normalise
 from nxgov.cloud.connect import NodeClient, explain
 from nxgov.cloud.desired import Context
 from nxgov.cloud.ipv6 import IPv6Net
@@ -101,6 +103,7 @@ def read(clients: dict[str, NodeClient], estate: str, departments: set[str]) -> 
     ipv6: dict[tuple[str, str], IPv6Net] = {}
     for node in clients:
         found = _normalise(node, identities[identity_node[node]].projects, got[node])
+        found += _keypairs(node, identities[identity_node[node]].me, got[node]["keypairs"])
         resources.extend(found)
         facts[node] = _facts(got[node])
         for r in found:
@@ -114,7 +117,7 @@ def read(clients: dict[str, NodeClient], estate: str, departments: set[str]) -> 
     return Actual(resources, context, facts, project_ids)
 
 
-SERVICES = (("flavors", "hypervisors", "server_groups", "servers"), ("images",), ("volumes",),
+SERVICES = (("flavors", "hypervisors", "server_groups", "servers", "keypairs"), ("images",), ("volumes",),
             ("networks", "subnets", "routers", "ports", "security_groups", "network_quotas"))
 """A node's listings by service. The first of each is made alone: the service's keystonemiddleware validates
 a new token once and caches it, where a burst of concurrent first calls would each have Keystone validate
@@ -296,6 +299,7 @@ def _listings(client: NodeClient) -> dict[str, Callable[[], Any]]:
         "server_groups": functools.partial(server_groups, conn.compute),
         "servers": functools.partial(paged, conn.compute, "/servers/detail", "servers", {"all_tenants": "True"},
                                      COMPUTE_MICROVERSION),
+        "keypairs": functools.partial(paged, conn.compute, "/os-keypairs", "keypairs", None, COMPUTE_MICROVERSION),
         "volumes": functools.partial(paged, conn.block_storage, "/volumes/detail", "volumes",
                                      {"all_tenants": "True"}),
         "network_quotas": functools.partial(paged, conn.network, "/quotas", "quotas"),
@@ -409,7 +413,7 @@ def _normalise(node: str, projects: dict[str, str], got: dict[str, Any]) -> list
         add("server", s["tenant_id"], s["name"], s["id"], flavor=flavor, image=image,
             network=",".join(sorted((s.get("addresses") or {}).keys())),
             security_groups=sorted({g["name"] for g in s.get("security_groups") or []}), status=s["status"],
-            server_group=group_of.get(s["id"]), tagged=tagged(s))
+            server_group=group_of.get(s["id"]), tagged=tagged(s), key_name=s.get("key_name"))
         for attached in s.get("os-extended-volumes:volumes_attached") or []:
             vol = volumes.get(attached.get("id", ""))
             if vol is not None:
@@ -424,6 +428,13 @@ def _normalise(node: str, projects: dict[str, str], got: dict[str, Any]) -> list
             add("quota_network", pid, projects[pid], pid, networks=nq["network"], routers=nq["router"],
                 security_groups=nq["security_group"])
     return out
+
+
+def _keypairs(node: str, me: str, listed: list[dict[str, Any]]) -> list[Resource]:
+    """The keypairs of the user nxgov connects as (Nova lists the caller's own): no department, never pruned."""
+    return [Resource(kind="keypair", node=node, department="", name=k["name"], id=k["name"],
+                     attrs={"public_key": normalise(k.get("public_key") or ""), "user": me})
+            for k in (item.get("keypair", item) for item in listed)]
 
 
 def rule_text(rule: dict[str, Any]) -> str:

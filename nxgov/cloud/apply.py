@@ -21,7 +21,7 @@ from nxgov.cloud.resources import CREATE_ORDER
 from nxgov.runner import AuditHook, Hook, Outcome, SkipTarget, Status, TargetResult, run
 
 _PARENT_FIELDS = {"network": "network", "subnet": "subnet", "router": "router", "server": "server",
-                  "volume": "volume", "server_group": "server_group"}
+                  "volume": "volume", "server_group": "server_group", "key_name": "keypair"}
 
 
 @dataclass

@@ -4,7 +4,8 @@ Errors (the plan is refused, exit 2): a flavor or image a node does not have, na
 department, system, node and the names the node does offer; a quota set below what the department's
 servers that stay will use (Nova refuses it); a quota above what the node has in all (cores, RAM,
 volume gigabytes: :mod:`nxgov.cloud.capacity`), which the node could never grant.
-Warnings (shown with the plan): a department whose servers on a node need more than its quota there.
+Warnings (shown with the plan): a department whose servers on a node need more than its quota there; a keypair
+replaced under servers that keep its old key.
 """
 
 from __future__ import annotations
@@ -67,6 +68,25 @@ def quota_warnings(desired: list[Resource], facts: dict[str, NodeFacts]) -> list
                 warnings.append(f"department {dept} on node {node}: its servers need {field} {amount} but its quota "
                                 f"is {limit}; creating them will fail: raise quotas.{_estate_field(field)} or move "
                                 "servers to the other node")
+    return warnings
+
+
+def keypair_warnings(changes: list[Change], actual: list[Resource]) -> list[str]:
+    """Keypairs the plan replaces (a new public key) while servers made with the old key stay: Nova copied the key
+    into each server when it was made, so they keep accepting the old key only."""
+    leaving = {c.actual.key for c in changes if c.action in ("delete", "replace") and c.actual is not None}
+    warnings = []
+    for c in changes:
+        r = c.desired
+        if r is None or r.kind != "keypair" or c.action != "replace":
+            continue
+        kept = sorted(s.name for s in actual if s.kind == "server" and s.node == r.node and s.key not in leaving
+                      and s.attrs.get("key_name") == r.name)
+        if kept:
+            warnings.append(f"keypair {r.name} on node {r.node} gets a new public key, but {len(kept)} server(s) made "
+                            f"with the old one keep it ({', '.join(kept[:5])}{' ...' if len(kept) > 5 else ''}): "
+                            "nxgov logs in to them with the old key only; put the new key in their "
+                            "authorized_keys, or recreate them")
     return warnings
 
 

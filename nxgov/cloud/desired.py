@@ -13,7 +13,13 @@ every baseline allows SSH (22/tcp) and ICMP from the ``operations`` prefixes onl
 baseline also allows HTTP and HTTPS (80, 443/tcp) from anywhere; level 3-5 allows nothing else.
 Egress is Neutron's default (everything, both families).
 
-Keypairs are not modelled by the estate (servers have no key field), so nxgov manages none.
+Keypairs (only when the estate sets ``server_access``, :mod:`nxgov.cloud.access`): every node that gets
+servers gets the Nova keypair ``server_access.keypair`` holding the public half of the
+``server_access.credentials`` key, owned by the Keystone user nxgov connects as (``Context.me``: the user of
+the admin connection and of the project-scoped ones that create the servers, so Nova finds the keypair when
+it boots them); every server gets it as ``key_name``. A server made without it is created again with it
+(``key_name`` cannot change in place). Without ``server_access`` servers carry no ``key_name`` and no
+keypair is declared.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nxgov.cloud import naming
+from nxgov.cloud.access import Access, access_of
 from nxgov.cloud.ipv6 import IPv6Net, allocate
 from nxgov.cloud.resources import Kind, Resource
 from nxgov.errors import InputError
@@ -64,9 +71,12 @@ class Placed:
 
 
 def build(estate: Estate, context: Context) -> Desired:
-    """Every resource the estate asks for, on every node, and warnings (e.g. operators not in Keystone)."""
+    """Every resource the estate asks for, on every node, and warnings (e.g. operators not in Keystone).
+
+    With ``server_access`` this reads its credentials' private key (InputError when it cannot)."""
     warnings: list[str] = []
-    placed = list(_placements(estate))
+    placed = list(placements(estate))
+    access = access_of(estate)
     nodes_of: dict[str, list[str]] = {}
     for system in estate.systems:
         for node in system.placement.node_names(estate.primary_nodes()):
@@ -81,8 +91,13 @@ def build(estate: Estate, context: Context) -> Desired:
         levels = sorted({naming.baseline(s.level) for s in estate.systems if s.department == dept.code})
         for node in nodes_of[dept.code]:
             out.extend(_department_on_node(estate, dept, node, prefixes, levels))
+    if access is not None:
+        for node in dict.fromkeys(item.node for item in placed):
+            out.append(Resource(kind="keypair", node=node, department="", name=access.keypair,
+                                attrs={"public_key": access.public_key,
+                                       "user": context.me[context.identity_node[node]]}))
     for item in placed:
-        out.extend(_server(estate, item))
+        out.extend(_server(estate, item, access))
     out.extend(_standby_volumes(estate))
     return Desired(dedupe(out), warnings)
 
@@ -144,7 +159,8 @@ def baseline_rules(level: int, operations: list[ipaddress.IPv4Network | ipaddres
     return sorted(rules)
 
 
-def _placements(estate: Estate) -> Iterator[Placed]:
+def placements(estate: Estate) -> Iterator[Placed]:
+    """Every server of every system on each node it goes to (a standby node's stopped copies included)."""
     primaries = estate.primary_nodes()
     for system in estate.systems:
         placement = system.placement
@@ -163,7 +179,7 @@ def _placements(estate: Estate) -> Iterator[Placed]:
                         yield Placed(system, server, nodes[1], name, "SHUTOFF", None)
 
 
-def _server(estate: Estate, item: Placed) -> Iterator[Resource]:
+def _server(estate: Estate, item: Placed, access: Access | None) -> Iterator[Resource]:
     system, server, node = item.system, item.server, item.node
     dept = estate.department(system.department)
     if not dept.networks:
@@ -176,9 +192,10 @@ def _server(estate: Estate, item: Placed) -> Iterator[Resource]:
 
     if item.group is not None:
         yield make("server_group", item.group, policy="anti-affinity")
+    key = {} if access is None else {"key_name": access.keypair}
     yield make("server", item.name, flavor=server.flavor, image=server.image, network=naming.network(dept.code, net),
                security_groups=[naming.security_group(dept.code, system.level)], status=item.status,
-               server_group=item.group, tagged=True)
+               server_group=item.group, tagged=True, **key)
     for k, size in enumerate(server.volumes_gb, start=1):
         vol = naming.volume(item.name, k)
         yield make("volume", vol, size=size, tagged=True)

@@ -37,7 +37,8 @@ def make_plan(estate: Estate, clients: dict[str, NodeClient], *, prune: bool = F
     if refused:
         raise InputError(f"{len(refused)} quota{'s' if len(refused) > 1 else ''} the nodes cannot grant: "
                          + "; ".join(refused), "nothing was changed")
-    warnings = [*wanted.warnings, *checks.quota_warnings(wanted.resources, actual.facts)]
+    warnings = [*wanted.warnings, *checks.quota_warnings(wanted.resources, actual.facts),
+                *checks.keypair_warnings(changes, actual.resources)]
     plan = Plan(estate=estate.estate, created=now(), fingerprint=actual.fingerprint(), prune=prune,
                 nodes=list(clients), changes=changes, warnings=warnings, unpruned=unpruned)
     return Planned(plan, actual)

@@ -7,7 +7,9 @@ name and tags (an update).
 Ids of resources a change refers to by name (the network of a subnet, the server of an attachment)
 come from a registry filled from the actual state and from each create, so a change made earlier in
 the same apply is found without another lookup. Servers, volumes and server groups are created with
-a token scoped to the department's project; everything else with the node's admin connection.
+a token scoped to the department's project; everything else with the node's admin connection. Both
+authenticate as the same user (one clouds.yaml entry), which matters for keypairs: Nova keeps them per user
+and finds a server's ``key_name`` among the keypairs of the user creating the server.
 """
 
 from __future__ import annotations
@@ -228,6 +230,13 @@ class Provider:
 
     # -- compute and block storage -------------------------------------------------------------------------
 
+    def _create_keypair(self, r: Resource) -> None:
+        self._admin(r).compute.create_keypair(name=r.name, public_key=r.attrs["public_key"])
+        self.registry.put(r.key, r.name)
+
+    def _delete_keypair(self, r: Resource) -> None:
+        self._admin(r).compute.delete_keypair(r.name, ignore_missing=True)
+
     def _create_server_group(self, r: Resource) -> None:
         group = self._scoped(r).compute.create_server_group(name=r.name, policy=r.attrs["policy"])
         self.registry.put(r.key, group.id)
@@ -263,12 +272,13 @@ class Provider:
         image = facts_conn.image.find_image(r.attrs["image"], ignore_missing=False)
         hints = {"group": self._id(r, "server_group", r.attrs["server_group"])} if r.attrs["server_group"] else {}
         role = "standby" if r.attrs["status"] == "SHUTOFF" else "active"
+        key = {"key_name": r.attrs["key_name"]} if r.attrs.get("key_name") else {}
         server = compute.create_server(
             name=r.name, flavor_id=flavor.id, image_id=image.id,
             networks=[{"uuid": self._id(r, "network", r.attrs["network"])}],
             security_groups=[{"name": g} for g in r.attrs["security_groups"]], tags=[naming.TAG],
             metadata={naming.TAG: self.estate, "nxgov-system": r.system or "", "nxgov-role": role},
-            scheduler_hints=hints)
+            scheduler_hints=hints, **key)
         self.registry.put(r.key, server.id)
         self._wait_server(compute, server, "ACTIVE", r)
         if r.attrs["status"] == "SHUTOFF":

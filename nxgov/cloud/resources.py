@@ -15,11 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Kind = Literal["project", "role_assignment", "quota_compute", "quota_network", "quota_volume", "network", "router",
-               "security_group", "server_group", "subnet", "router_interface", "volume", "server", "attachment"]
+Kind = Literal["project", "keypair", "role_assignment", "quota_compute", "quota_network", "quota_volume", "network",
+               "router", "security_group", "server_group", "subnet", "router_interface", "volume", "server",
+               "attachment"]
 
 CREATE_ORDER: tuple[tuple[Kind, ...], ...] = (
-    ("project",),
+    ("project", "keypair"),
     ("role_assignment", "quota_compute", "quota_network", "quota_volume", "network", "router", "security_group"),
     ("subnet", "server_group"),
     ("router_interface", "volume"),
@@ -32,16 +33,22 @@ need nxgov's role on the project). Deletes run in reverse."""
 IDENTITY_KINDS: frozenset[str] = frozenset({"project", "role_assignment"})
 """Kinds that live in Keystone, shared by the nodes that share an auth_url."""
 
-NEVER_DELETED: frozenset[str] = frozenset({"quota_compute", "quota_network", "quota_volume"})
-"""Quotas go with their project; a plan never deletes them on their own."""
+NEVER_DELETED: frozenset[str] = frozenset({"quota_compute", "quota_network", "quota_volume", "keypair"})
+"""Quotas go with their project; a plan never deletes them on their own. A keypair belongs to the Keystone user
+nxgov connects as, not to a project or an estate: every estate (and person) using that user shares it, so a
+plan never deletes one (``--prune`` included) and drift reports none as an orphan; it is replaced only when
+its public key changes."""
 
 REPLACE_FIELDS: dict[str, dict[str, str]] = {
     "subnet": {"cidr": "a subnet's prefix cannot change: the subnet is deleted and created again",
                "network": "a subnet cannot move to another network"},
     "server_group": {"policy": "a server group's policy is fixed when it is created"},
     "server": {"image": "a new image means a new root disk: the server is rebuilt and its root disk data is lost",
+               "key_name": "Nova puts a server's keypair in only when it is created: the server is created again "
+                           "with it (its root disk data is lost), so that nxgov can log in to it",
                "network": "the server's port is on another network: it is created again on the new one",
                "server_group": "a server joins its server group only when it is created"},
+    "keypair": {"public_key": "a keypair's key cannot change: it is deleted and made again with the new key"},
     "role_assignment": {"user": "an assignment is a (user, role, project) triple", "role": "same"},
     "router_interface": {"subnet": "an interface is a port on one subnet"},
     "attachment": {"server": "an attachment joins one server and one volume", "volume": "same"},

@@ -32,6 +32,7 @@ def cross_check(estate: Estate, source: Source, invalid: Invalid) -> list[Proble
     _cloud_names(estate, report)
     _nodes(estate, report, invalid)
     _systems(estate, report, invalid)
+    _server_access(estate, report, invalid)
     if estate.extranet is not None:
         _extranet(estate, report, invalid)
     _prefixes(estate, report, invalid)
@@ -169,6 +170,22 @@ def _systems(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
                 if server.network is None and not names:
                     report((*base, "servers", j), f"department {dept.code!r} has no network for server "
                            f"{server.name!r}", f"declare a network under department {dept.code}")
+
+
+def _server_access(estate: Estate, report: _Reporter, invalid: Invalid) -> None:
+    """``server_access`` names a credentials entry that can hold an SSH key (the keypair is made from it)."""
+    access = estate.server_access
+    if access is None or "credentials" in invalid.header_keys:
+        return
+    path: PathKey = ("server_access", "credentials")
+    ref = estate.credentials.get(access.credentials)
+    if ref is None:
+        report.unknown(path, "credentials entry", access.credentials, estate.credentials, "credentials")
+    elif ref.file is None and ref.ssh_key is None:
+        report(path, f"credentials entry {access.credentials!r} gives a password only (environment variables "
+               f"{ref.env}_USER and {ref.env}_PASSWORD), and server_access needs an SSH key",
+               f"add ssh_key: /path/to/key to credentials.{access.credentials}, or use a file entry holding "
+               "username and ssh_key")
 
 
 def _placement_nodes(system: System, base: PathKey, primaries: list[str], report: _Reporter) -> None:

@@ -2,8 +2,8 @@
 
 Models are frozen pydantic models with unknown keys forbidden. Field descriptions double as the
 hints an operator sees when a field is missing. Credentials never live here: a cloud node names a
-clouds.yaml entry, and devices and legacy hosts name an entry of ``credentials`` (a 0600 file or
-environment variables), never a password.
+clouds.yaml entry, and devices, legacy hosts and ``server_access`` (the login to the servers nxgov
+creates) name an entry of ``credentials`` (a 0600 file or environment variables), never a password.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _PLAYBOOK = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}\.ya?ml$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_KEYPAIR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 
 
 class Model(BaseModel):
@@ -70,6 +71,15 @@ class CredentialRef(Model):
             raise fail("a credentials reference needs exactly one of 'file' or 'env' (or an 'ssh_key')",
                        "e.g. {file: /etc/nxgov/extranet.yaml} or {env: NX_EXTRANET}")
         return self
+
+
+class ServerAccess(Model):
+    """How nxgov logs in to the servers it creates: the login user and private key of a credentials entry; the
+    public half goes to the servers as a Nova keypair (see nxgov.cloud.access)."""
+
+    credentials: Slug = Field(description="an entry of 'credentials' giving the login user and its SSH key, "
+                              "e.g. lab-servers")
+    keypair: KeypairName = Field("nxgov-ops", description="the Nova keypair nxgov makes from the key, e.g. nxgov-ops")
 
 
 class Quotas(Model):
@@ -124,9 +134,17 @@ def _playbook(value: Any) -> str:
     return value
 
 
+def _keypair(value: Any) -> str:
+    if not isinstance(value, str) or not _KEYPAIR.match(value):
+        raise fail(f"{value!r} is not a keypair name", "letters, digits and - _ . @ (at most 100), starting with a "
+                   "letter or digit, e.g. nxgov-ops")
+    return value
+
+
 ClockTime = Annotated[str, BeforeValidator(_clock)]
 Day = Annotated[date, BeforeValidator(_day), PlainSerializer(date.isoformat, return_type=str)]
 Playbook = Annotated[str, BeforeValidator(_playbook)]
+KeypairName = Annotated[str, BeforeValidator(_keypair)]
 
 
 class MaintenanceWindow(Model):
@@ -254,6 +272,29 @@ class LegacySource(Model):
     health: str | None = Field(None, description="URL whose 200 answer means the service is healthy")
 
 
+class Service(Model):
+    """How the system's service is started and stopped on its hosts, and the record its users reach it by.
+
+    ``start`` and ``stop`` are shell commands run on the legacy host (as ``source.user``) and on the target
+    servers (as the server login) by the migration playbooks; ``start`` must return once the service runs in
+    the background (e.g. ``setsid -f ...``), ``stop`` must succeed when it is already stopped. At cutover the
+    ``name`` line of the hosts-format file ``records`` (on the operations host) is switched to the targets'
+    addresses, and back at a rollback."""
+
+    start: str = Field(min_length=1, description="shell command that starts the service in the background")
+    stop: str = Field(min_length=1, description="shell command that stops it (exit 0 when already stopped)")
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$",
+                             description="the service's DNS name, e.g. oa.nx.gov.cn")
+    records: str | None = Field(None, description="hosts-format file on the operations host holding 'ADDRESS name' "
+                                "lines (a DNS zone's export, say)")
+
+    @model_validator(mode="after")
+    def _name_with_records(self) -> Service:
+        if (self.name is None) != (self.records is None):
+            raise fail("name and records go together", "give both (the record to switch at cutover) or neither")
+        return self
+
+
 class BackupPolicy(Model):
     """How the system's data is copied to the backup cloud and proven restorable."""
 
@@ -272,6 +313,8 @@ class System(Model):
     level: int = Field(ge=1, le=5, description="protection level (等级保护) 1-5")
     placement: Placement = Field(description="{mode: active-active|active-standby|single, ...}")
     source: LegacySource | None = None
+    service: Service | None = Field(None, description="{start, stop} commands; optional {name, records} switched "
+                                    "at cutover")
     servers: list[Server] = Field(default_factory=list)
     backup: BackupPolicy | None = None
 
@@ -379,6 +422,9 @@ class Estate(Model):
     operations: list[AnyPrefix] = Field(default_factory=list,
                                         description="prefixes management access is allowed from")
     credentials: dict[Slug, CredentialRef] = Field(default_factory=dict)
+    server_access: ServerAccess | None = Field(
+        None, description="how nxgov logs in to the servers it creates, e.g. {credentials: ops-servers, keypair: "
+        "nxgov-ops}")
     flavors: dict[str, Flavor] = Field(default_factory=dict,
                                        description="sizes of the flavors servers use, e.g. {m1.medium: {vcpus: 2, "
                                        "ram_mb: 4096}}; checked by migrate plan")

@@ -33,6 +33,8 @@ MAX_ALIAS_NODES = 100_000
 spell out at most one value per character, so this bounds a "billion laughs" and no real estate meets it."""
 MAX_ENTRIES = 100_000
 """Most files and directories an estate directory may hold, all levels together: the walk stops there."""
+HOOKS_DIR = "hooks"
+"""The folder of an estate directory holding the departments' migration hook playbooks (not read as the estate)."""
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTOR = yaml.SafeLoader("")
@@ -149,7 +151,8 @@ def read_estate_files(root: Path) -> Source:
 
 
 def _yaml_files(root: Path, problems: list[Problem]) -> list[Path] | None:
-    """The *.yaml and *.yml names under ``root``, sorted (None when there are too many entries to be an estate).
+    """The *.yaml and *.yml names under ``root``, sorted (None when there are too many entries to be an estate);
+    ``root/hooks`` (the departments' hook playbooks, :data:`HOOKS_DIR`) is not estate data and is left out.
 
     Only names are listed here: each file is opened, and refused if unreadable or not a regular file, when it is
     read. A directory that cannot be listed is a problem (it may hide estate files); one that vanishes is skipped,
@@ -166,6 +169,8 @@ def _yaml_files(root: Path, problems: list[Problem]) -> list[Path] | None:
     files: list[Path] = []
     entries = 0
     for folder, dirs, names in os.walk(root, onerror=unlisted):
+        if Path(folder) == root and HOOKS_DIR in dirs:
+            dirs.remove(HOOKS_DIR)
         entries += len(dirs) + len(names)
         if entries > MAX_ENTRIES:
             problems.append(Problem(display(root), None, "", f"the directory holds more than {MAX_ENTRIES:,} "

@@ -1,12 +1,18 @@
 """The lab's legacy hosts: each a network namespace plus mount, UTS and PID namespaces running sshd and a web app.
 
 A host ``NAME`` is namespace ``nxl-NAME`` with ``eth0`` bridged (root end ``nxlh<i>``) onto ``nxl-hosts``
-in the root namespace, which holds the gateway address (::1 / .1) of every host subnet, so the root
-namespace and the hosts reach each other and nothing else. Inside, ``unshare --mount --uts --pid
---fork --mount-proc`` runs ``init.sh``: it binds the host's own tmpfs (a ledger-recorded mount at
-``<lab>/hosts/NAME/fs``) over /srv, /home, /root and /tmp, adds the host's user to a private
-/etc/passwd, starts the web app (/srv/<system>/app.py as that user) and execs sshd as PID 1 of the
-host's PID namespace. Killing that PID 1 ends everything inside; the ledger records it and unshare.
+in the root namespace, which holds the gateway address (::1 / .1) of every host subnet (the host's default
+routes), so the root namespace and the hosts reach each other and nothing else. The host's own files live
+in a ledger-recorded tmpfs at ``<lab>/hosts/NAME/fs`` (its /srv, /home, /root, /etc/ssh, passwd and group):
+the system's data in /srv/<system>/data, its web app in /srv/<system>/app/app.py, logs in /srv/<system>/log.
+Inside, ``unshare --mount --uts --pid --fork --mount-proc`` runs ``init.sh``: it builds a private root
+(:mod:`nxgov.lab.privroot`: the machine's / under an overlay whose writes land in a tmpfs on
+``<lab>/hosts/NAME/privroot`` that exists only in the host's mount namespace; the lab dir hidden), binds the
+host's /srv, /home, /root and /etc/ssh into it, copies in its /etc/passwd and /etc/group, moves into it
+(pivot_root), starts the web app (``python3 /srv/<system>/app/app.py`` as the host's user) and execs sshd as
+PID 1 of the host's PID namespace. Whatever a login writes outside /srv, /home and /root (/etc, /var/log...)
+never reaches the machine. Killing that PID 1 ends everything inside, the private root with it; the ledger
+records it and unshare.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import functools
 import ipaddress
 import json
 import pwd
+import shlex
 import shutil
 import socket
 import urllib.request
@@ -23,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from nxgov.errors import LabError
-from nxgov.lab import sshd
+from nxgov.lab import privroot, sshd
 from nxgov.lab.ledger import Entry, Ledger
 from nxgov.lab.netns import (
     PREFIX,
@@ -49,9 +56,11 @@ from nxgov.lab.netns import (
 COMPONENT = "legacy-hosts"
 BRIDGE = f"{PREFIX}hosts"
 APP = Path(__file__).with_name("legacy_app.py.txt")
-PYTHON = "/usr/bin/python3"
 FIRST_UID = 20000
-TMPFS_SIZE = "64m"
+TMPFS_SIZE = "512m"
+"""The host's own files (/srv, /home, /root): room for a data set of ~300 MB (a tmpfs uses only what is written)."""
+PRIVROOT_SIZE = "256m"
+"""What logins may write elsewhere in the host (/etc, /var...), and separately to its /tmp."""
 START_TIMEOUT = 15.0
 PREFIXLEN4 = 25
 
@@ -79,6 +88,14 @@ class LegacyHostSpec:
     @property
     def data_dir(self) -> str:
         return f"/srv/{self.system_code}/data"
+
+    @property
+    def app_dir(self) -> str:
+        return f"/srv/{self.system_code}/app"
+
+    @property
+    def log_dir(self) -> str:
+        return f"/srv/{self.system_code}/log"
 
     @property
     def home(self) -> str:
@@ -244,13 +261,16 @@ class LegacyHosts:
         for iface in spec.interfaces():
             add_address(spec.netns, "eth0", str(iface))
         set_link(spec.netns, "eth0", True)
+        for iface in spec.interfaces():
+            run(["ip", f"-{iface.version}", "route", "replace", "default", "via", str(iface.network[1]), "dev", "eth0"],
+                spec.netns)
 
         fs = hdir / "fs"
         fs.mkdir(exist_ok=True)
         self.ledger.add(Entry("mount", str(fs), COMPONENT, info={"host": spec.name, "index": index}))
         run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE},mode=755", f"{PREFIX}{spec.name}", str(fs)])
         uid = self._seed(spec, hdir, fs)
-        (hdir / "init.sh").write_text(self._init_script(spec, fs, uid))
+        (hdir / "init.sh").write_text(self._init_script(spec, hdir, uid))
 
         unshare = spawn(self.ledger, COMPONENT, f"{spec.name}/unshare",
                         ["unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc",
@@ -261,17 +281,16 @@ class LegacyHosts:
                                 role="PID 1 of the host (sshd)")
 
     def _seed(self, spec: LegacyHostSpec, hdir: Path, fs: Path) -> int:
-        """Fill the host's tmpfs (its /srv, /home, /root, /tmp, /run, /etc/ssh, passwd); return the user's uid."""
+        """Fill the host's tmpfs (its /srv, /home, /root, /etc/ssh, passwd, group); return the user's uid."""
         system = fs / "srv" / spec.system_code
         data = fs / spec.data_dir.lstrip("/")
+        app = fs / spec.app_dir.lstrip("/")
         home = fs / spec.home.lstrip("/")
-        for d in (data, system / "log", home / ".ssh", fs / "root", fs / "home", fs / "tmp", fs / "run" / "sshd",
-                  fs / "ssh"):
+        for d in (data, app, fs / spec.log_dir.lstrip("/"), home / ".ssh", fs / "root", fs / "home", fs / "ssh"):
             d.mkdir(parents=True, exist_ok=True)
-        (fs / "tmp").chmod(0o1777)
         for i in range(spec.data_files):
             (data / data_file_name(i)).write_bytes(data_file_content(spec.system_code, i))
-        (system / "app.py").write_text(APP.read_text())
+        (app / "app.py").write_text(APP.read_text())
         keys = home / ".ssh" / "authorized_keys"
         keys.write_text(spec.authorized_key.strip() + "\n")
         (home / ".ssh").chmod(0o700)
@@ -301,17 +320,22 @@ class LegacyHosts:
         (fs / "group").write_text("\n".join(group) + "\n")
         return uid
 
-    def _init_script(self, spec: LegacyHostSpec, fs: Path, uid: int) -> str:
-        """PID 1's script. /tmp is bound last: the lab dir may live under the real /tmp."""
-        binds = [f"mount --bind {fs / 'ssh'} /etc/ssh"]
-        if uid:
-            binds += [f"mount --bind {fs / 'passwd'} /etc/passwd", f"mount --bind {fs / 'group'} /etc/group"]
-        binds += [f"mount --bind {fs / d} /{d}" for d in ("srv", "home", "root", "run", "tmp")]
-        app = (f"setpriv --reuid={uid} --regid={uid} --init-groups {PYTHON} /srv/{spec.system_code}/app.py "
-               f"--port {spec.service_port} --data {spec.data_dir} >> /srv/{spec.system_code}/log/app.log 2>&1 &")
+    def _init_script(self, spec: LegacyHostSpec, hdir: Path, uid: int) -> str:
+        """PID 1's script: the private root (the lab dir hidden, the host's own files bound in), then sshd."""
+        fs = hdir / "fs"
+        binds = [privroot.Bind(str(fs / "srv"), "/srv"), privroot.Bind(str(fs / "home"), "/home"),
+                 privroot.Bind(str(fs / "root"), "/root"), privroot.Bind(str(fs / "ssh"), "/etc/ssh", read_only=True)]
+        base = str(hdir / "privroot")
+        new = privroot.root(base)
+        identity = [f"cp {shlex.quote(str(fs / name))} {shlex.quote(f'{new}/etc/{name}')}"
+                    for name in ("passwd", "group")] if uid else []
+        app = (f"setpriv --reuid={uid} --regid={uid} --init-groups python3 {spec.app_dir}/app.py "
+               f"--port {spec.service_port} --data {spec.data_dir} >> {spec.log_dir}/app.log 2>&1 &")
+        inside = f"cd /srv/{spec.system_code}\n{app}\nexec {sshd.SSHD} -D -e -f /etc/ssh/sshd_config"
         lines = ["#!/bin/sh", f"# PID 1 of lab legacy host {spec.name}: written by nxgov lab at each up",
-                 "set -eu", f"hostname {spec.name}", *binds, f"cd /srv/{spec.system_code}", app,
-                 f"exec {sshd.SSHD} -D -e -f /etc/ssh/sshd_config"]
+                 "set -eu", f"hostname {spec.name}",
+                 *privroot.prepare(base, PRIVROOT_SIZE, empty=[str(self.lab_dir)], binds=binds),
+                 *identity, privroot.enter(base, ["/bin/sh", "-c", inside])]
         return "\n".join(lines) + "\n"
 
     def _write_known_hosts(self) -> None:

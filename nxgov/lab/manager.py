@@ -12,8 +12,10 @@ Parts, in the order they come up (and the reverse order they go down):
 - ``openstack``: the yinchuan, zhongwei and backup regions.
 
 Credentials the estate names (``credentials.<name>.file``) are written by the lab, mode 0600, so the
-same estate drives the lab with nxgov's normal commands. Secrets are generated once and kept. The lab
-runs as root, so it writes only inside its directory: a credentials file named elsewhere is refused.
+same estate drives the lab with nxgov's normal commands (the entry of ``server_access``: root and a key the
+lab makes, the keypair of the servers nxgov creates in the lab's clouds). Secrets are generated once and
+kept. The lab runs as root, so it writes only inside its directory: a credentials file named elsewhere is
+refused.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ class Lab:
             elif part == "legacy-hosts":
                 reports += self._up_hosts(estate, creds, progress)
             else:
+                ensure_packages(sshd.PACKAGES, progress)  # the servers run the machine's sshd and rsync
                 self._openstack().up(progress)
                 reports += self._openstack().status()
         for report in reports:
@@ -254,7 +257,7 @@ class Lab:
             platforms, user = users[name]
             if platforms == {"frr"}:
                 content = {"username": "root", "ssh_key": str(self._extranet().key_file)}
-            elif "legacy" in platforms:
+            elif "legacy" in platforms or "servers" in platforms:
                 key = path.with_suffix(".key")
                 ensure_key(key, f"nxgov-lab-{name}")
                 content = {"username": user or "ops", "ssh_key": str(key)}
@@ -293,17 +296,21 @@ def _frr(estate: Estate) -> list[Device]:
 
 
 def _users_of(estate: Estate) -> dict[str, tuple[set[str], str | None]]:
-    """For each credentials entry: which kinds of lab peer use it, and the login the estate names."""
+    """For each credentials entry: which kinds of lab peer use it, and the login the estate names (root on the
+    lab clouds' servers: the lab's Nova driver authorises a server's keypair for root)."""
     users: dict[str, tuple[set[str], str | None]] = {}
     for device in [*_simulated(estate), *_frr(estate)]:
         users.setdefault(device.credentials, (set(), None))[0].add(device.platform)
     for system in estate.systems:
         if system.source and system.source.credentials:
             users.setdefault(system.source.credentials, (set(), system.source.user))[0].add("legacy")
+    if estate.server_access is not None:
+        users.setdefault(estate.server_access.credentials, (set(), "root"))[0].add("servers")
     for name, (kinds, _) in users.items():
-        if len(kinds) > 1 and ("legacy" in kinds or "frr" in kinds):
+        if len(kinds) > 1 and kinds & {"legacy", "frr", "servers"}:
             raise LabError(f"credentials entry {name!r} is used by different kinds of lab peer ({', '.join(kinds)})",
-                           "give FRR routers, simulated devices and legacy hosts their own credentials entries")
+                           "give FRR routers, simulated devices, legacy hosts and the cloud servers (server_access) "
+                           "their own credentials entries")
     return users
 
 

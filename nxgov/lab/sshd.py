@@ -9,8 +9,9 @@ from nxgov.lab.apt import ensure_packages
 from nxgov.lab.netns import run
 
 SSHD = Path("/usr/sbin/sshd")
-PACKAGES: tuple[str, ...] = ("openssh-server", "iproute2")
-"""What every lab part that runs sshd in a namespace needs."""
+PACKAGES: tuple[str, ...] = ("openssh-server", "iproute2", "rsync")
+"""What every lab part that runs sshd in a namespace needs (rsync: migrations copy data between legacy hosts and
+servers with it; the namespaces run the machine's programs)."""
 
 
 def ensure_sshd() -> None:

@@ -27,7 +27,6 @@ then strict (:class:`~nxgov.network.drivers.hostkeys.KnownHosts`).
 from __future__ import annotations
 
 import difflib
-import errno
 import ipaddress
 import logging
 import re
@@ -45,15 +44,15 @@ from nxgov.errors import InputError, OperationError
 from nxgov.estate.loader import LoadedEstate
 from nxgov.estate.model import Estate, LegacySource, System
 from nxgov.migrate.assessment import Assessment, Connection, Disk, Listening, PathUsage, ZombieEvidence
+from nxgov.migrate.reach import Login, connect, describe
 from nxgov.network.drivers.credentials import Credentials, resolve
-from nxgov.network.drivers.errors import AuthenticationError, UnreachableError
+from nxgov.network.drivers.errors import UnreachableError
 from nxgov.network.drivers.hostkeys import KnownHosts
 from nxgov.runner import Hook, Outcome, RunResult, run
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CONNECT_TIMEOUT_S = 10.0
 COLLECT_TIMEOUT_S = 600.0
 """How long the bundled command may run (a data path of millions of files takes minutes)."""
 MARK = "@@nxgov"
@@ -159,7 +158,7 @@ def assess_host(target: HostTarget, known_hosts: KnownHosts, addresses: Mapping[
     script = bundle(target.system, source.paths, health)
     client = known_hosts.client(target.system)
     try:
-        _connect(client, target)
+        connect(client, target.system, source_login(target))
         log.info("%s: SSH session open to %s as %s", target.system, where, source.user)
         try:
             stdin, stdout, _ = client.exec_command("sh -s", timeout=timeout)
@@ -168,7 +167,7 @@ def assess_host(target: HostTarget, known_hosts: KnownHosts, addresses: Mapping[
             text = stdout.read().decode("utf-8", errors="replace")
         except (OSError, EOFError, paramiko.SSHException) as error:
             raise UnreachableError(target.system, f"the session to {where} was lost while assessing: "
-                                   f"{_describe(error)}", "check the host and assess it again") from error
+                                   f"{describe(error)}", "check the host and assess it again") from error
     finally:
         client.close()
     if f"{MARK}-done" not in text:
@@ -177,40 +176,16 @@ def assess_host(target: HostTarget, known_hosts: KnownHosts, addresses: Mapping[
     return parse_report(target.system, host, text, source.paths, addresses)
 
 
-def _connect(client: paramiko.SSHClient, target: HostTarget) -> None:
-    source, creds = target.source, target.credentials
-    where = f"{source.host} port {source.port}"
-    try:
-        client.connect(
-            str(source.host), source.port, username=source.user,
-            password=creds.password if creds else None,
-            key_filename=str(creds.ssh_key) if creds and creds.ssh_key else None,
-            passphrase=creds.passphrase if creds else None,
-            allow_agent=creds is None, look_for_keys=creds is None,
-            timeout=CONNECT_TIMEOUT_S, auth_timeout=CONNECT_TIMEOUT_S, banner_timeout=CONNECT_TIMEOUT_S,
-        )
-    except paramiko.AuthenticationException as error:
-        using = f"credentials entry {source.credentials!r}" if source.credentials else "your SSH agent and ~/.ssh keys"
-        raise AuthenticationError(target.system, f"{where} refused the login as {source.user!r} (using {using})",
-                                  "check the system's source.user and its credentials entry in the estate, and that "
-                                  "the key or password is accepted on the legacy host") from error
-    except (OSError, EOFError, paramiko.SSHException) as error:
-        raise UnreachableError(target.system, f"cannot reach the legacy host {where}: {_describe(error)}",
-                               "check that the host is up and reachable from here, and that source.host and "
-                               "source.port in the estate are right") from error
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, TimeoutError):
-        return "timed out"
-    if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
-        codes = {getattr(e, "errno", None) for e in error.errors.values()}
-        return "connection refused" if codes <= {errno.ECONNREFUSED} else str(error)
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, EOFError):
-        return "the connection was closed"
-    return " ".join(str(error).split())[:200] or type(error).__name__
+def source_login(target: HostTarget) -> Login:
+    """How nxgov logs in to ``target``'s legacy host."""
+    source = target.source
+    return Login("the legacy host", str(source.host), source.port, source.user, target.credentials,
+                 f"credentials entry {source.credentials!r}" if source.credentials
+                 else "your SSH agent and ~/.ssh keys",
+                 "check the system's source.user and its credentials entry in the estate, and that the key or "
+                 "password is accepted on the legacy host",
+                 "check that the host is up and reachable from here, and that source.host and source.port in the "
+                 "estate are right")
 
 
 # -- the bundled command ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ migration 6; the history table refuses updates and deletes) and written to the a
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _T(_S.READY_FOR_TEST, "replicate", _S.REPLICATING),
     _T(_S.READY_FOR_TEST, "test", _S.TESTING),
     _T(_S.TESTING, "tested", _S.READY_FOR_CUTOVER),
+    _T(_S.TESTING, "test-failed", _S.READY_FOR_TEST),
     _T(_S.READY_FOR_CUTOVER, "cutover", _S.CUTTING_OVER),
     _T(_S.CUTTING_OVER, "cut-over", _S.CUT_OVER),
     _T(_S.CUT_OVER, "finalize", _S.FINALIZED),
@@ -65,7 +67,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     _T(_S.ASSESSED, "retire", _S.RETIRED),
 )
 """Every legal change: from-state, event (a verb the operator runs, or the step's end), to-state. A replicate may be
-repeated before the test (it sends only what changed) and after a rollback (a new attempt)."""
+repeated before the test (it sends only what changed) and after a rollback (a new attempt); a failed test goes back
+to ready-for-test; a failed cutover is rolled back (event ``rollback``, automatic)."""
+
+RESUMES: Mapping[str, State] = {"replicate": State.REPLICATING, "test": State.TESTING, "cutover": State.CUTTING_OVER}
+"""A verb run again while its system is still in the verb's own in-progress state (the run was killed or failed)
+resumes the step where it is, without a state change."""
 
 FINAL_REASONS: Mapping[State, str] = {
     State.FINALIZED: "nothing follows finalized: the system runs on the cloud and its legacy host was marked "
@@ -123,6 +130,30 @@ def history(store: StateStore, system: str | None = None) -> list[Change]:
             for code, source, event, target, changed, operator, details in rows]
 
 
+def state_of(connection: sqlite3.Connection, system: str, event: str) -> State:
+    """``system``'s current state (``assessed`` when it has an assessment and no lifecycle row yet).
+
+    LifecycleError naming the fix for a system never assessed."""
+    row = connection.execute("SELECT state FROM lifecycle WHERE system = ?", (system,)).fetchone()
+    if row is not None:
+        return State(row[0])
+    if connection.execute("SELECT 1 FROM assessments WHERE system = ?", (system,)).fetchone():
+        return State.ASSESSED
+    raise LifecycleError(f"{system} is not assessed: cannot {event} it",
+                         f"assess it first: nxgov migrate assess --system {system}")
+
+
+def check(store: StateStore, system: str, event: str) -> tuple[State, bool]:
+    """Whether ``event`` may run on ``system`` now, changing nothing: its state, and True when it resumes (the system
+    is in the event's in-progress state, :data:`RESUMES`). LifecycleError (exit 2) as :func:`advance` when not."""
+    state = state_of(store.connection, system, event)
+    if RESUMES.get(event) is state:
+        return state, True
+    if not any(t.event == event for t in next_steps(state)):
+        raise _refusal(system, state, event)
+    return state, False
+
+
 def advance(store: StateStore, system: str, event: str, audit_log: AuditLog,
             details: Mapping[str, Any] | None = None) -> Change:
     """Move ``system`` along ``event``: check the move is legal, check the audit log, store the new state with its
@@ -131,14 +162,7 @@ def advance(store: StateStore, system: str, event: str, audit_log: AuditLog,
     Raises :class:`LifecycleError` naming the system, its state and its legal next steps when the move is not
     legal (and for a system never assessed); nothing is stored or audited then."""
     with store.transaction() as connection:
-        row = connection.execute("SELECT state FROM lifecycle WHERE system = ?", (system,)).fetchone()
-        if row is not None:
-            state = State(row[0])
-        elif connection.execute("SELECT 1 FROM assessments WHERE system = ?", (system,)).fetchone():
-            state = State.ASSESSED
-        else:
-            raise LifecycleError(f"{system} is not assessed: cannot {event} it",
-                                 f"assess it first: nxgov migrate assess --system {system}")
+        state = state_of(connection, system, event)
         move = next((t for t in next_steps(state) if t.event == event), None)
         if move is None:
             raise _refusal(system, state, event)

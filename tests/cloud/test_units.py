@@ -25,7 +25,9 @@ from tests.cloud.conftest import lab_shape
 
 
 def _estate(**changes: object) -> Estate:
+    """The lab shape without server_access (its key is a lab file: test_server_access_units.py has its own)."""
     doc = lab_shape("unit")
+    doc.pop("server_access")
     doc.update(changes)
     return Estate.model_validate(doc)
 

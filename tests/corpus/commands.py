@@ -101,6 +101,15 @@ COMMANDS: tuple[Command, ...] = (
             False, "nothing", watches=("state",), seed="ipv6"),
     Command("migrate-status-plan", ("migrate", "status", "--plan", "{ws}/migrate-plan.yaml"),
             frozenset({"estate", "migplan"}), False, "nothing"),
+    Command("migrate-runs", ("migrate", "runs"), frozenset({"state"}), False, "nothing", watches=("state",),
+            seed="ipv6"),
+    Command("migrate-finalize-wave-dry-run",
+            ("migrate", "finalize", "--wave", "1", "--plan", "{ws}/migrate-plan.yaml", "--dry-run"),
+            frozenset({"estate", "migplan"}), False,
+            "nothing (dry run; the tiny estate's system has no source: exit 2)", watches=("state",), clean_code=2),
+    Command("migrate-retire-dry-run", ("migrate", "retire", "nxdrc-oa", "--dry-run"), frozenset({"estate"}), False,
+            "nothing (dry run; the tiny estate's system has no source: exit 2)", watches=("state",), clean_code=2,
+            also_under=frozenset({"state", "audit"})),
 )
 """Every command the corpus runs. Commands that need the cloud lab are in only with the inputs they read
 before any cloud contact (``cloud apply PLAN``: the plan file)."""

@@ -74,3 +74,21 @@ def leftovers(entries: list[Entry]) -> list[str]:
         elif e.kind == "mount" and f" {e.name} " in mounts:
             left.append(f"mount {e.name}")
     return left
+
+
+def mount_namespace(pid: int) -> str:
+    """The mount namespace of process ``pid`` (e.g. ``mnt:[4026532301]``)."""
+    return os.readlink(f"/proc/{pid}/ns/mnt")
+
+
+def processes_in_mount_namespaces(names: set[str]) -> list[int]:
+    """The processes on the machine in any of the mount namespaces ``names`` (none: those namespaces, and every
+    mount only they had, such as a private root, are gone)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.readlink(proc / "ns" / "mnt") in names:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found

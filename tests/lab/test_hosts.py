@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import shutil
 import subprocess
 import time
@@ -17,8 +19,16 @@ from nxgov.lab import sshd
 from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec, data_file_content, data_file_name
 from nxgov.lab.ledger import Ledger
 from nxgov.lab.netns import namespaces
-from tests.lab.conftest_netns import leftovers, make_lab_dir, own_lab
+from tests.lab.conftest_netns import (
+    leftovers,
+    make_lab_dir,
+    mount_namespace,
+    own_lab,
+    processes_in_mount_namespaces,
+)
 
+PROBE = Path("/etc/nxgov-privroot-probe")
+PROBE_LOG = Path("/var/log/nxgov-probe/x")
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDGn2WUSnw9nvWaj1bP2hKL8Hoy1cjzX9Vw1fX3Y7p3K test"
 
 
@@ -96,6 +106,42 @@ def test_ssh_with_strict_host_keys_sees_own_hostname_and_only_own_processes(lab:
 
 @pytest.mark.lab
 @own_lab
+def test_writes_outside_the_hosts_files_stay_in_its_private_root(
+        lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
+    hosts, key, specs = lab
+    db = specs[1]  # root on the host
+    client = _ssh(hosts, key, db)
+    try:
+        written = _run(client, f"echo probe > {PROBE} && mkdir -p {PROBE_LOG.parent} && echo probe > {PROBE_LOG} "
+                               f"&& cat {PROBE} {PROBE_LOG} && ls {hosts.lab_dir} | wc -l")
+        assert written.split() == ["probe", "probe", "0"]  # and the lab dir (keys, credentials) is hidden
+        assert _run(client, "rsync --version | head -1").startswith("rsync  version")
+        assert _run(client, "python3 -c 'print(6 * 7)'").strip() == "42"
+        gateway = ipaddress.ip_interface(f"{db.address6}/64").network[1]
+        assert _run(client, "ip -6 route show default").startswith(f"default via {gateway} ")
+    finally:
+        client.close()
+    assert not PROBE.exists() and not PROBE_LOG.parent.exists()
+
+
+@pytest.mark.lab
+@own_lab
+def test_the_app_runs_from_its_app_dir_as_the_hosts_user(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
+    hosts, key, specs = lab
+    oa = specs[0]
+    client = _ssh(hosts, key, oa)
+    try:
+        assert _run(client, f"test -f {oa.app_dir}/app.py && echo yes").strip() == "yes"
+        assert _run(client, "ps -o user=,args= -C python3").split() == [
+            oa.user, "python3", f"{oa.app_dir}/app.py", "--port", str(oa.service_port), "--data", oa.data_dir]
+        assert _run(client, f"test -s {oa.log_dir}/app.log && echo logged").strip() == "logged"
+        assert _run(client, "ip route show default").startswith("default via 198.51.100.129 ")
+    finally:
+        client.close()
+
+
+@pytest.mark.lab
+@own_lab
 def test_a_host_key_not_in_known_hosts_is_refused(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
     _, key, specs = lab
     client = paramiko.SSHClient()
@@ -157,9 +203,13 @@ def test_down_leaves_nothing(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]
     hosts, _, specs = lab
     entries = Ledger(hosts.lab_dir).entries("legacy-hosts")
     assert {e.kind for e in entries} == {"netns", "link", "mount", "process"}
+    private = {mount_namespace(e.pid) for e in entries if e.name.endswith("/init") and e.pid is not None}
+    assert len(private) == len(specs) and mount_namespace(os.getpid()) not in private
     started = time.monotonic()
     hosts.down()
     print(f"legacy hosts down in {time.monotonic() - started:.2f} s")
     assert leftovers(entries) == []
     assert not {s.netns for s in specs} & namespaces()
+    assert processes_in_mount_namespaces(private) == []  # the private roots went with them
     assert hosts.status()[0].state == "stopped"
+

@@ -72,9 +72,10 @@ def test_credentials_inside_the_lab_dir_are_accepted(tmp_path: Path) -> None:
     lab = _lab(tmp_path, "extranet", tmp_path / "lab" / "extranet.yaml")
     assert lab.check_credentials() == {"extranet": tmp_path / "lab" / "extranet.yaml",
                                        "lab-frr": tmp_path / "lab" / "credentials" / "lab-frr.yaml",
-                                       "legacy-ssh": tmp_path / "lab" / "credentials" / "legacy-ssh.yaml"}
+                                       "legacy-ssh": tmp_path / "lab" / "credentials" / "legacy-ssh.yaml",
+                                       "lab-servers": tmp_path / "lab" / "credentials" / "lab-servers.yaml"}
 
 
 def test_the_lab_estate_writes_inside_the_default_lab_directory() -> None:
     estate = load_estate(ROOT / "inventories" / "lab").estate
-    assert len(Lab(Path("/var/lib/nxgov/lab"), estate).check_credentials()) == 3
+    assert len(Lab(Path("/var/lib/nxgov/lab"), estate).check_credentials()) == 4

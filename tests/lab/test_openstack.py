@@ -9,6 +9,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import paramiko
@@ -16,8 +17,11 @@ import pytest
 from openstack import config as os_config
 from openstack import connection
 
+from nxgov.lab.ledger import Ledger
+from nxgov.lab.netns import namespaces
 from nxgov.lab.openstack import OpenStackLab
 from nxgov.lab.openstack.config import REGIONS
+from tests.lab.conftest_netns import mount_namespace, processes_in_mount_namespaces
 
 pytestmark = pytest.mark.lab
 
@@ -194,16 +198,70 @@ def test_server_active_and_reachable(openstack_lab: OpenStackLab, member: Callab
         for address in (v4_addr, v6_addr):
             text = _ssh(address, key, "ip -o addr show dev eth0; hostname")
             assert v4_addr in text and v6_addr in text
+        _check_private_root_and_forwarding(v6_addr, key)
+        private = {mount_namespace(e.pid) for e in Ledger(openstack_lab.lab_dir).entries("servers")
+                   if e.info.get("instance") == server.id and e.name == "sshd" and e.pid is not None}
+        assert len(private) == 1 and mount_namespace(os.getpid()) not in private
     finally:
         if server is not None:
             conn.compute.delete_server(server)
             conn.compute.wait_for_delete(server, wait=120)
         conn.compute.delete_keypair(kp)
         _cleanup_network(conn, net, [], router)
+    assert server is not None
+    assert not [e for e in Ledger(openstack_lab.lab_dir).entries("servers") if e.info.get("instance") == server.id]
+    assert f"nxs-{server.id.replace('-', '')[:8]}" not in namespaces()
+    assert not (openstack_lab.lab_dir / "servers" / server.id).exists()
+    assert processes_in_mount_namespaces(private) == []  # its private root went with it
+
+
+PROBE, PROBE_LOG = Path("/etc/nxgov-privroot-probe"), Path("/var/log/nxgov-probe/x")
+
+
+def _check_private_root_and_forwarding(address: str, key: paramiko.PKey) -> None:
+    """Writes outside land in the server's private root; rsync and python3 work; ``ssh -R`` and agent forwarding
+    are allowed (what migrations use)."""
+    written = _ssh(address, key, f"echo probe > {PROBE} && mkdir -p {PROBE_LOG.parent} && echo probe > {PROBE_LOG} "
+                                 f"&& cat {PROBE} {PROBE_LOG} && rsync --version | head -1 && python3 -c 'print(42)' "
+                                 "&& find /root /srv -mindepth 1 | wc -l "
+                                 "&& head -c 1100m /dev/zero > /srv/big && du -sm /srv/big")
+    assert written.split()[:4] == ["probe", "probe", "rsync", "version"], written
+    assert written.split()[-4:] == ["42", "0", "1100", "/srv/big"], written  # /root and /srv start empty
+    assert not PROBE.exists() and not PROBE_LOG.parent.exists()
+    client = _connect(address, key)
+    try:
+        transport = client.get_transport()
+        assert transport is not None
+        port = transport.request_port_forward("127.0.0.1", 0, _greet)
+        _, out, _ = client.exec_command(f"python3 -c \"import socket; print(socket.create_connection(('127.0.0.1', "
+                                        f"{port}), timeout=5).recv(2).decode())\"", timeout=15)
+        assert out.read().decode().strip() == "hi"
+        chan = transport.open_session()
+        chan.request_forward_agent(lambda agent: agent.close())
+        chan.exec_command('echo "$SSH_AUTH_SOCK"')
+        assert chan.makefile().read().decode().strip().startswith("/tmp/ssh-")
+    finally:
+        client.close()
+
+
+def _greet(chan: paramiko.Channel, _origin: tuple[str, int], _server: tuple[str, int]) -> None:
+    """What answers a connection the server makes to a port forwarded back to us (``ssh -R``)."""
+    chan.sendall(b"hi")
+    chan.close()
 
 
 def _ssh(address: str, key: paramiko.PKey, command: str, timeout: float = 30.0) -> str:
     """Run ``command`` as root on a lab server over SSH from the root namespace; return its output."""
+    client = _connect(address, key, timeout)
+    try:
+        _, out, _ = client.exec_command(command)
+        return str(out.read().decode())
+    finally:
+        client.close()
+
+
+def _connect(address: str, key: paramiko.PKey, timeout: float = 30.0) -> paramiko.SSHClient:
+    """Log in as root to a lab server (retrying while its sshd starts)."""
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     deadline = time.monotonic() + timeout
@@ -215,11 +273,7 @@ def _ssh(address: str, key: paramiko.PKey, command: str, timeout: float = 30.0) 
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    try:
-        _, out, _ = client.exec_command(command)
-        return str(out.read().decode())
-    finally:
-        client.close()
+    return client
 
 
 @pytest.mark.parametrize("region", CINDER_REGIONS)
