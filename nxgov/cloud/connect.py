@@ -63,6 +63,13 @@ class NodeClient:
                 self._scoped[project] = self._connect(project)
             return self._scoped[project]
 
+    def forget_scoped(self, project: str) -> None:
+        """Drop the connection scoped to ``project`` and its cached token (the project was made or deleted)."""
+        with self._lock:
+            self._scoped.pop(project, None)
+        region = self._region_config(project)
+        self.tokens.forget(region.config.get("auth", {}), region.config.get("auth_type"))
+
     @property
     def auth_url(self) -> str:
         return str(self._region_config(None).config.get("auth", {}).get("auth_url", ""))
@@ -94,7 +101,7 @@ class NodeClient:
         region = self._region_config(project)
         conn = Connection(config=region)
         install(conn.session.session, self.policy, self.stats)
-        self.tokens.attach(conn, region.config.get("auth", {}), region.config.get("auth_type"))
+        self.tokens.attach(conn, region.config.get("auth", {}), region.config.get("auth_type"), on_disk=project is None)
         try:
             conn.authorize()
         except Exception as error:

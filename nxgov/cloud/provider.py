@@ -95,6 +95,13 @@ class Provider:
                                                          domain_id="default",
                                                          tags=[naming.TAG, naming.estate_tag(self.estate)])
         self.registry.put(r.key, project.id)
+        self._forget_scoped(r.name)
+
+    def _forget_scoped(self, project: str) -> None:
+        """A project made or deleted under a name: no token scoped to an earlier project of that name is used again
+        (Keystone may still accept one for a while, and the services would act in the old project)."""
+        for client in self.clients.values():
+            client.forget_scoped(project)
 
     def _update_project(self, r: Resource, fields: dict[str, list[Any]]) -> None:
         conn = self._admin(r)
@@ -117,6 +124,7 @@ class Provider:
             conn.compute.revert_quota_set(project_id)
             conn.block_storage.revert_quota_set(project_id)
         self._admin(r).identity.delete_project(project_id, ignore_missing=True)
+        self._forget_scoped(r.name)
 
     def _create_role_assignment(self, r: Resource) -> None:
         conn = self._admin(r)

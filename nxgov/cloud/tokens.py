@@ -12,6 +12,11 @@ whatever else the directory holds; a cache directory that is not the user's own,
 others can write to, is refused. keystoneauth renews a token that is about to expire; a token the
 service refuses (revoked) is dropped from the cache, and keystoneauth authenticates again once.
 ``NXGOV_TOKEN_CACHE=off`` keeps tokens in memory only; ``NXGOV_TOKEN_CACHE=<dir>`` moves the cache.
+
+Tokens scoped to a department's project (to create its servers) are kept for the run only, never on disk, and are
+dropped when nxgov makes or deletes a project of that name (:meth:`Tokens.forget`): a project deleted and made
+again keeps its name but not its id, and a token of the old one (which Keystone may still accept for a while)
+would make the services act in, or refuse for, the old project.
 """
 
 from __future__ import annotations
@@ -50,12 +55,13 @@ class Tokens:
             _check_private(directory)
         self.directory = directory
         self._plugins: dict[str, Any] = {}
+        self._memory_only: set[str] = set()
         self._lock = threading.Lock()
 
-    def attach(self, conn: Any, auth: dict[str, Any], auth_type: str | None) -> None:
+    def attach(self, conn: Any, auth: dict[str, Any], auth_type: str | None, *, on_disk: bool = True) -> None:
         """Give ``conn`` the run's plugin for this identity: an earlier connection's, or its own, loaded
-        with the cached token when there is one."""
-        key = hashlib.sha256(json.dumps([auth_type, auth], sort_keys=True, default=str).encode()).hexdigest()
+        with the cached token when there is one (``on_disk`` False: kept for this run only)."""
+        key = _key(auth, auth_type)
         with self._lock:
             shared = self._plugins.get(key)
             if shared is not None:
@@ -63,7 +69,8 @@ class Tokens:
                 return
             plugin = conn.session.auth
             self._plugins[key] = plugin
-        if self.directory is None or not hasattr(plugin, "set_auth_state"):
+        if self.directory is None or not on_disk or not hasattr(plugin, "set_auth_state"):
+            self._memory_only.add(key)
             return
         path = _token_file(self.directory, key)
         try:
@@ -78,6 +85,14 @@ class Tokens:
 
         plugin.invalidate = invalidate
 
+    def forget(self, auth: dict[str, Any], auth_type: str | None) -> None:
+        """Drop this identity's plugin and its cached token (the next connection authenticates afresh)."""
+        key = _key(auth, auth_type)
+        with self._lock:
+            self._plugins.pop(key, None)
+        if self.directory is not None:
+            _token_file(self.directory, key).unlink(missing_ok=True)
+
     def remember(self, conn: Any) -> None:
         """Write ``conn``'s token to the cache when it is not the one cached already."""
         plugin = conn.session.auth
@@ -85,7 +100,7 @@ class Tokens:
             return
         state = plugin.get_auth_state()
         key = next((k for k, p in self._plugins.items() if p is plugin), None)
-        if state is None or key is None:
+        if state is None or key is None or key in self._memory_only:
             return
         path = _token_file(self.directory, key)
         try:
@@ -100,6 +115,10 @@ class Tokens:
             _forget_expired(self.directory)
         except OSError:
             return
+
+
+def _key(auth: dict[str, Any], auth_type: str | None) -> str:
+    return hashlib.sha256(json.dumps([auth_type, auth], sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _token_file(directory: Path, key: str) -> Path:
@@ -123,8 +142,8 @@ def _check_private(directory: Path) -> None:
 
 
 def _forget_expired(directory: Path) -> None:
-    """Delete nxgov's cached tokens that have expired or cannot be read (a project-scoped token per department
-    piles up otherwise). Only files named as nxgov names them are looked at."""
+    """Delete nxgov's cached tokens that have expired or cannot be read (such files would pile up: older versions
+    also kept a token per department). Only files named as nxgov names them are looked at."""
     now = datetime.now(UTC)
     for path in directory.glob(f"{PREFIX}*.json"):
         if not _OURS.fullmatch(path.name):

@@ -162,7 +162,8 @@ class LegacyHosts:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def up(self, specs: Sequence[LegacyHostSpec], progress: Progress | None = None) -> list[ComponentStatus]:
-        """Start every host in ``specs``; a host already running with the same spec is reported, not redone."""
+        """Start every host in ``specs``; a host already running healthy with the same spec is reported, not redone
+        (one whose sshd or web app does not answer is made again)."""
         say = progress or (lambda _msg: None)
         for spec in specs:
             spec.validate()
@@ -177,11 +178,11 @@ class LegacyHosts:
         set_link(None, BRIDGE, True)
         reused = []
         for spec in specs:
-            if self._running(spec):
+            if self._running(spec) and self._healthy(spec):
                 reused.append(spec.name)
                 continue
             if self._entries(spec.name):
-                say(f"legacy host {spec.name}: replacing a stale or changed host")
+                say(f"legacy host {spec.name}: replacing a stale, changed or unhealthy host")
                 self._remove(spec.name)
             say(f"legacy host {spec.name}: starting ({spec.address6}, {spec.data_files} data files)")
             self._start(spec)
@@ -291,6 +292,7 @@ class LegacyHosts:
         for i in range(spec.data_files):
             (data / data_file_name(i)).write_bytes(data_file_content(spec.system_code, i))
         (app / "app.py").write_text(APP.read_text())
+        (fs / spec.log_dir.lstrip("/") / "app.log").touch()  # the user's (chown below): its service restarts append
         keys = home / ".ssh" / "authorized_keys"
         keys.write_text(spec.authorized_key.strip() + "\n")
         (home / ".ssh").chmod(0o700)

@@ -39,8 +39,12 @@ class TaskResult:
 
     @property
     def message(self) -> str:
-        """What went wrong, in one line: the module's msg, or the command's last stderr line, or its rc."""
+        """What went wrong, in one line: the module's msg, or the command's last stderr line, or its rc (of the
+        first item that failed, for a task that loops)."""
         res = self.res
+        items = [item for item in res.get("results") or [] if isinstance(item, dict) and item.get("failed")]
+        if items:
+            res = items[0]
         text = str(res.get("stderr") or "").strip().splitlines()
         msg = str(res.get("msg") or "").strip()
         if text and (not msg or msg.startswith("non-zero return code")):

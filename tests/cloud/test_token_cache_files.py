@@ -99,3 +99,17 @@ def test_cloud_plan_refuses_a_shared_cache_before_connecting(shared_cache: Path,
     assert result.code == 2, result.err
     assert result.json()["error"]["message"].startswith(f"the token cache {shared_cache} is writable by group")
     assert "Traceback" not in result.err
+
+
+def test_project_scoped_tokens_stay_in_memory_and_forget_drops_the_cached_one(tmp_path: Path) -> None:
+    cache = tmp_path / "tokens"
+    tokens = Tokens(cache)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    scoped = _conn(later)
+    tokens.attach(scoped, {"auth_url": "http://keystone/v3", "project_name": "nxdrc"}, "password", on_disk=False)
+    tokens.remember(scoped)
+    assert not list(cache.glob("nxgov-token-*.json"))  # a department's token never outlives the run
+    _cache(tokens, "admin", later)
+    assert len(list(cache.glob("nxgov-token-*.json"))) == 1
+    tokens.forget({"auth_url": "http://keystone/v3", "username": "admin"}, "password")
+    assert not list(cache.glob("nxgov-token-*.json"))
