@@ -21,7 +21,8 @@ def render_plan(plan: Plan) -> None:
         console.print(f"[green]✓[/] no changes: nodes {', '.join(plan.nodes)} match estate {plan.estate}")
     ordered = sorted(plan.changes, key=lambda c: (c.resource.node, c.resource.department, c.wave))
     for (node, dept), items in groupby(ordered, key=lambda c: (c.resource.node, c.resource.department)):
-        table = Table(title=f"node {node} · department {dept}", title_justify="left")
+        owner = f"department {dept}" if dept else "shared by every department (keypairs of nxgov's user)"
+        table = Table(title=f"node {node} · {owner}", title_justify="left")
         for column in ("action", "kind", "name", "reason"):
             table.add_column(column)
         for c in items:

@@ -25,7 +25,8 @@ import shlex
 import shutil
 import socket
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -200,6 +201,32 @@ class LegacyHosts:
         terminate(entries)
         gone = [describe(e) for e in self.ledger.release(COMPONENT)]
         self.known_hosts.unlink(missing_ok=True)
+        return gone
+
+    def remove(self, names: Iterable[str]) -> list[str]:
+        """Remove only the named hosts (each newest entry first) and their folders, leaving every other host and the
+        bridge; a host subnet's gateway address goes from the bridge when no remaining host uses it. Names the
+        ledger does not know are skipped. Returns what went."""
+        known = self.names()
+        going = [n for n in dict.fromkeys(names) if n in known]
+        if not going:
+            return []
+        specs = {n: self.spec(n) for n in known if (self._hdir(n) / "spec.json").exists()}
+        gone: list[str] = []
+        for name in going:
+            gone += self._remove(name)
+        kept = {_gateway(i) for n, s in specs.items() if n not in going for i in s.interfaces()}
+        for gateway in sorted({_gateway(i) for n in going if n in specs for i in specs[n].interfaces()} - kept):
+            with suppress(LabError):
+                run(["ip", "addr", "del", gateway, "dev", BRIDGE])
+                gone.append(f"address {gateway} on {BRIDGE}")
+        for name in going:
+            if not (self._hdir(name) / "fs").is_mount():
+                shutil.rmtree(self._hdir(name), ignore_errors=True)
+        if self.names():
+            self._write_known_hosts()
+        else:
+            self.known_hosts.unlink(missing_ok=True)
         return gone
 
     def status(self) -> list[ComponentStatus]:

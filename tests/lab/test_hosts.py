@@ -52,6 +52,12 @@ def test_data_files_are_deterministic() -> None:
     assert data_file_name(7) == "file-0007.txt"
 
 
+def test_remove_skips_hosts_the_ledger_does_not_know(tmp_path: Path) -> None:
+    hosts = LegacyHosts(tmp_path)
+    assert hosts.remove(["legacy-oa"]) == []
+    assert hosts.names() == [] and not hosts.known_hosts.exists()
+
+
 # -- the running lab -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -195,6 +201,28 @@ def test_up_again_reports_running_hosts_and_duplicates_nothing(
     assert all("already running" in s.detail for s in again)
     assert hosts.ledger.entries("legacy-hosts") == before
     assert hosts.known_hosts.read_text() == key_before
+
+
+@pytest.mark.lab
+@own_lab
+def test_remove_takes_only_the_named_host(lab: tuple[LegacyHosts, Path, list[LegacyHostSpec]]) -> None:
+    hosts, key, specs = lab
+    public = (key.parent / "id_ed25519.pub").read_text()
+    extra = LegacyHostSpec("legacy-extra", "2001:db8:101::11", None, "nxdrc-extra", "appuser", public, 2, 8082)
+    hosts.up([extra])
+    entries = [e for e in hosts.ledger.entries("legacy-hosts") if e.info.get("host") == extra.name]
+    assert hosts.names() == ["legacy-oa", "legacy-db", "legacy-extra"]
+    gone = hosts.remove([extra.name, "not-a-host"])
+    assert "address 2001:db8:101::1/64 on nxl-hosts" in gone
+    assert hosts.names() == ["legacy-oa", "legacy-db"] and leftovers(entries) == []
+    assert extra.netns not in namespaces() and not (hosts.dir / extra.name).exists()
+    assert "2001:db8:101::11" not in hosts.known_hosts.read_text()
+    assert [s.state for s in hosts.status()] == ["running", "running"]
+    client = _ssh(hosts, key, specs[0])
+    try:
+        assert _run(client, "hostname").strip() == specs[0].name
+    finally:
+        client.close()
 
 
 @pytest.mark.lab

@@ -140,9 +140,13 @@ def campaign(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathFa
     made.nx("cloud", "apply", "--prune", "--yes")
 
 
+def _listing(system: str) -> str:
+    """Every file of the system's data paths on its legacy host, with its size and modification time."""
+    return on_source(system, f"find /srv/{system}/data /srv/{system}/app -type f -printf '%p %s %T@\\n' | sort")[1]
+
+
 def test_replicate_a_wave_of_two_with_bounded_workers_then_again_sends_almost_nothing(campaign: Campaign) -> None:
-    before = {system: on_source(system, f"find /srv/{system} -type f -printf '%p %s %T@\\n' | sort")[1]
-              for system in ("labdrc-web", "labedu-portal")}
+    before = {system: _listing(system) for system in ("labdrc-web", "labedu-portal")}
     assert campaign.status()["total"]["ratio"] == 0.0
     dry = campaign.nx("-o", "json", "migrate", "replicate", "--system", "labdrc-web", "--dry-run")
     assert dry.code == 0, dry.err
@@ -178,7 +182,7 @@ def test_replicate_a_wave_of_two_with_bounded_workers_then_again_sends_almost_no
             assert copy["matches_source"] and copy["bytes"] > 0
             assert copy["bytes_sent"] < 4096, copy  # rsync's file list only: no file is sent again
     for system in ("labdrc-web", "labedu-portal"):  # the source untouched, still serving
-        assert on_source(system, f"find /srv/{system} -type f -printf '%p %s %T@\\n' | sort")[1] == before[system]
+        assert _listing(system) == before[system]
         assert health(url(SOURCES[system])) == 200
 
 
@@ -315,3 +319,23 @@ def test_source_cut_off_mid_copy_fails_naming_the_step_and_a_later_run_completes
     assert again.code == 0, again.err
     (copy,) = again.json()["systems"][0]["copies"]
     assert copy["matches_source"] and copy["files"] >= BIG_FILES
+
+
+def test_retire_a_zombie_stops_its_service_marks_the_host_and_files_it(campaign: Campaign) -> None:
+    """labedu-exam in a campaign of its own (a fresh state store: only assessed), retired as a zombie."""
+    zombie = Campaign(campaign.work, campaign.estate, {**campaign.env, "NXGOV_STATE": str(campaign.work / "z.db")},
+                      campaign.records)
+    assert zombie.nx("migrate", "assess", "--system", "labedu-exam").code == 0
+    try:
+        done = zombie.nx("migrate", "retire", "labedu-exam", "--yes")
+        assert done.code == 0, done.err
+        assert "zombie evidence for labedu-exam" in done.err
+        assert health(url(SOURCES["labedu-exam"])) is None
+        assert on_source("labedu-exam", "cat ~/NXGOV-RETIRED-labedu-exam")[0] == 0
+        filed = zombie.nx("-o", "json", "migrate", "register").json()
+        assert [(e["system"], e["change"]) for e in filed["entries"]] == [("labedu-exam", "retired")]
+        again = zombie.nx("migrate", "retire", "labedu-exam", "--yes")
+        assert again.code == 2 and "retired" in again.err
+    finally:
+        start = yaml.safe_load((campaign.estate / "estate.yaml").read_text())["systems"]
+        on_source("labedu-exam", next(s for s in start if s["code"] == "labedu-exam")["service"]["start"])
