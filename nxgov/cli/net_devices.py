@@ -60,8 +60,16 @@ def push(
     candidates: Annotated[Path | None, typer.Option(
         "--candidates", help="Push <DIR>/<device>.cfg files instead of rendering from the estate and IPv6 plan",
     )] = None,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Also remove what nxgov pushed before and the candidate no longer has (never other lines)",
+    )] = False,
+    archive: ArchiveOpt = None,
 ) -> None:
-    """Merge each device's rendered configuration into it: diff, send line by line, save; roll back on error."""
+    """Merge each device's rendered configuration into it: diff, send line by line, save; roll back on error.
+
+    What nxgov pushed is kept in the archive (``<archive>/<device>/pushed.cfg``); ``--prune`` removes the
+    lines of it the candidate no longer has, in the same change.
+    """
     from nxgov.audit import AuditLog
     from nxgov.network import inventory
     from nxgov.network.push import push as push_all
@@ -76,8 +84,9 @@ def push(
     session = session_options(options, options.state.parent / "sessions" / stamp, "net push")
     result = with_progress(options, lambda hooks: push_all(
         targets, texts, session, dry_run=dry_run, workers=workers,
-        audit=AuditLog(options.audit_log, operator=options.operator), state=options.state, hooks=hooks))
-    _report_push(options, result, dry_run, session.session_logs)
+        audit=AuditLog(options.audit_log, operator=options.operator), state=options.state, hooks=hooks,
+        archive=_archive(options, archive), prune=prune))
+    _report_push(options, result, dry_run, prune, session.session_logs)
     if not result.ok:
         raise typer.Exit(ExitCode.FAILED)
 
@@ -234,7 +243,7 @@ def with_progress(options: Settings, work: Callable[[list[Hook]], R]) -> R:
         return work([ProgressHook(progress)])
 
 
-def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, logs: Path | None) -> None:
+def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, prune: bool, logs: Path | None) -> None:
     from nxgov.network.push import DeviceChange
 
     rows: list[dict[str, Any]] = []
@@ -243,10 +252,18 @@ def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, lo
         rows.append({"device": r.name, "status": r.status.value, "lines": len(change.commands) if change else 0,
                      "commands": list(change.commands) if change else [], "diff": change.diff if change else "",
                      "unconfirmed": list(change.unconfirmed) if change else [], "error": r.error,
-                     "session_log": change.session_log if change else None})
+                     "session_log": change.session_log if change else None,
+                     "removed": change.removed if change else 0, "stale": change.stale if change else 0})
+    stale = sum(row["stale"] for row in rows)
+    if stale:
+        err_console.print(f"[yellow]warning: {stale} line{'s' if stale != 1 else ''} nxgov pushed and the estate no "
+                          f"longer declares {'are' if stale != 1 else 'is'} left on "
+                          f"{sum(1 for row in rows if row['stale'])} device(s)[/]; --prune removes them",
+                          soft_wrap=True)
     if options.json:
-        emit_json({"schema": "nxgov.net.push/1", "dry_run": dry_run, "session_logs": str(logs), "devices": rows,
-                   "counts": _counts(result)})
+        emit_json({"schema": "nxgov.net.push/1", "dry_run": dry_run, "prune": prune, "session_logs": str(logs),
+                   "devices": rows, "counts": _counts(result), "removed": sum(row["removed"] for row in rows),
+                   "stale": stale})
         return
     from rich.table import Table
 
@@ -266,9 +283,10 @@ def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, lo
 def _note(row: dict[str, Any], dry_run: bool) -> str:
     if row["unconfirmed"]:
         return f"saved, but the device does not show: {'; '.join(row['unconfirmed'][:3])}"
+    removing = f" ({row['removed']} {'to remove' if dry_run else 'removed'})" if row["removed"] else ""
     if row["status"] == "changed":
-        return "would change" if dry_run else "changed and saved"
-    return "already as rendered"
+        return ("would change" if dry_run else "changed and saved") + removing
+    return "already as rendered" + (f" ({row['stale']} stale lines left)" if row["stale"] else "")
 
 
 def _styled(status: str, dry_run: bool = False) -> str:

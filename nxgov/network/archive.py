@@ -4,6 +4,9 @@ Each version is a file ``<archive>/<device>/<UTC time>.cfg`` (mode 0600) indexed
 (table ``config_versions``, migration 3) with its SHA-256. A backup that finds the same text as the
 device's latest version adds nothing, so the history holds changes only. Versions are numbered 1, 2,
 3, ... per device; :meth:`Archive.diff` compares any two.
+
+Beside a device's versions, ``<archive>/<device>/pushed.cfg`` holds every line nxgov has pushed to it and
+not removed since (written after each push that succeeded): what ``net push --prune`` may remove.
 """
 
 from __future__ import annotations
@@ -70,6 +73,23 @@ class Archive:
             )
         return ConfigVersion(device, version, taken.isoformat(timespec="microseconds"), digest,
                              self.directory / relative, len(data)), True
+
+    def made(self, device: str) -> str | None:
+        """The lines nxgov has pushed to ``device`` and not removed since (None before its first push)."""
+        try:
+            return self._made_path(device).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise InputError(f"cannot read what nxgov pushed to {device}: {self._made_path(device)}: "
+                             f"{error.strerror}", "check the archive directory's permissions (--archive)") from error
+
+    def record_made(self, device: str, text: str) -> None:
+        """Keep ``text`` as what nxgov has made on ``device`` (after a push that succeeded)."""
+        self._write(self._made_path(device), text)
+
+    def _made_path(self, device: str) -> Path:
+        return self.directory / device / "pushed.cfg"
 
     def history(self, device: str) -> list[ConfigVersion]:
         """Every version of ``device``, oldest first (empty when it was never backed up)."""

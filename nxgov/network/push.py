@@ -7,18 +7,24 @@ fails never stops the others. Every device gets one audit record with its diff s
 half-configured (its session dropped and it could not be reached to roll back, or a rollback that did
 not restore it) is recorded in the state store as needing attention; a later successful push clears
 that record.
+
+With an archive, a push that succeeded records what nxgov has made on the device (the archive's
+``pushed.cfg``): with ``prune`` the candidate, otherwise the candidate and what it had made before. The
+next push then removes (``prune``) or counts (``stale``) the lines nxgov made that the candidate no longer
+has; a line nxgov never pushed is never removed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nxgov.audit import AuditLog
 from nxgov.errors import InputError
 from nxgov.network import attention
+from nxgov.network.archive import Archive
 from nxgov.network.drivers import SessionOptions, Target, driver
 from nxgov.network.drivers.errors import RollbackError, SessionDroppedError
 from nxgov.runner import AuditHook, Hook, Outcome, RunResult, Status, TargetResult, run
@@ -36,11 +42,16 @@ class DeviceChange:
     diff: str
     unconfirmed: tuple[str, ...] = ()
     session_log: str | None = None
+    removed: int = 0
+    """Lines removed (or, dry, to remove) because nxgov made them and the candidate no longer has them."""
+    stale: int = 0
+    """Such lines left on the device (a push without prune)."""
 
     def summary(self) -> dict[str, Any]:
         """The audit record's details: how many lines, the lines themselves (capped), the session log."""
         lines = list(self.commands)
-        summary: dict[str, Any] = {"lines": len(lines), "commands": lines[:AUDIT_COMMANDS_MAX]}
+        summary: dict[str, Any] = {"lines": len(lines), "commands": lines[:AUDIT_COMMANDS_MAX],
+                                   "removed": self.removed, "stale": self.stale}
         if len(lines) > AUDIT_COMMANDS_MAX:
             summary["commands_truncated"] = True
         if self.unconfirmed:
@@ -60,6 +71,8 @@ def push(
     audit: AuditLog | None = None,
     state: Path | None = None,
     hooks: Sequence[Hook] = (),
+    archive: Archive | None = None,
+    prune: bool = False,
 ) -> RunResult[Target]:
     """Merge ``candidates[name]`` (device display format) into every target; see the module docstring.
 
@@ -74,16 +87,22 @@ def push(
         session = driver(target, options)
         log = str(session.session_log_path) if session.session_log_path else None
         with session:
-            session.load_merge_candidate(candidates[target.name])
+            made = archive.made(target.name) if archive is not None else None
+            session.load_merge_candidate(candidates[target.name], made, prune)
             diff = session.compare_config()
-            if dry_run or not diff:
-                return Outcome(bool(diff), DeviceChange(diff.commands, diff.text, session_log=log))
-            try:
-                result = session.commit_config()
-            except (SessionDroppedError, RollbackError) as error:
-                _note(state, target.name, error)
-                raise
-            return Outcome(True, DeviceChange(result.commands, diff.text, result.unconfirmed, log))
+            change = DeviceChange(diff.commands, diff.text, session_log=log, removed=diff.removed, stale=diff.stale)
+            if dry_run:
+                return Outcome(bool(diff), change)
+            if diff:
+                try:
+                    result = session.commit_config()
+                except (SessionDroppedError, RollbackError) as error:
+                    _note(state, target.name, error)
+                    raise
+                change = replace(change, commands=result.commands, unconfirmed=result.unconfirmed)
+            if archive is not None:
+                archive.record_made(target.name, session.made())
+            return Outcome(bool(diff), change)
 
     secrets = sorted({secret for target in targets for secret in target.credentials.secrets})
     audit_hooks: list[Hook] = [_PushAudit(audit, dry_run, secrets)] if audit is not None else []

@@ -255,7 +255,7 @@ def test_a_changed_host_key_is_refused_with_both_fingerprints(campaign: Campaign
         refused = campaign.nx("-o", "json", "migrate", "replicate", "--system", "labedu-exam", "--yes")
         assert refused.code == 1, refused.err
         (row,) = refused.json()["systems"]
-        assert row["error"].count("SHA256:") == 2 and row["error"].startswith("labedu-exam"), row
+        assert row["error"].count("SHA256:") >= 2 and row["error"].startswith("labedu-exam"), row
         assert states(campaign)["labedu-exam"] == "assessed"  # refused before anything moved
     finally:
         known.write_text(original)

@@ -94,9 +94,9 @@ def start(root: Path, names: dict[str, str], state: str = "state") -> tuple[Nets
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """Twelve VRP routers V0..V11 and four Comware routers C0..C3 in one simulator process."""
+    """Thirteen VRP routers V0..V12 and four Comware routers C0..C3 in one simulator process."""
     root = tmp_path_factory.mktemp("devices")
-    names = {f"V{i}": "huawei_vrp" for i in range(12)} | {f"C{i}": "h3c_comware" for i in range(4)}
+    names = {f"V{i}": "huawei_vrp" for i in range(13)} | {f"C{i}": "h3c_comware" for i in range(4)}
     sim, devices = start(root, names)
     try:
         yield Lab(root, root / "state", devices)
@@ -141,6 +141,56 @@ def test_a_rejected_line_is_named_and_rolled_back(lab: Lab, name: str) -> None:
     assert "Wrong parameter found at '^' position. (at '2001:db8::zz/64')" in error.reply
     assert f"{name}: the device rejected 'ipv6 address 2001:db8::zz/64'" in str(error) and "rolled back" in str(error)
     assert lab.running(name) == before
+
+
+VILLAGE = {  # a second child site's port, peer, network and route, added to CANDIDATES
+    "huawei_vrp": ("GigabitEthernet0/0/2", "ipv6 enable\n ", "ipv6-family unicast"),
+    "h3c_comware": ("GigabitEthernet1/0/2", "", "address-family ipv6 unicast"),
+}
+
+
+def with_village(platform: str) -> str:
+    port, enable, family = VILLAGE[platform]
+    text = CANDIDATES[platform].replace("#\nbgp ", f"#\ninterface {port}\n description to-640104\n {enable}"
+                                        "ipv6 address 2001:DB8:66::1/127\n#\nbgp ")
+    text = text.replace(f" #\n {family}\n", " peer 2001:DB8:66:: as-number 65104\n peer 2001:DB8:66:: description "
+                        f"village\n #\n {family}\n  network 2001:DB8:6412:: 48\n  peer 2001:DB8:66:: enable\n")
+    return text.replace("#\nreturn\n", "#\n ipv6 route-static 2001:DB8:6412:: 48 NULL0\n#\nreturn\n")
+
+
+@PLATFORMS
+def test_prune_removes_what_nxgov_made_and_nothing_else(lab: Lab, name: str, tmp_path: Path) -> None:
+    name = {"V0": "V12", "C0": "C2"}[name]
+    target, audit = lab.target(name), AuditLog(tmp_path / "audit.jsonl")
+    archive = Archive(tmp_path / "configs", tmp_path / "state.db")
+    lines = 6 if target.platform == "huawei_vrp" else 5  # description, address (enable), peer, network, route
+    hand = "#\ninterface LoopBack7\n description by-hand\n#\n ipv6 route-static 2001:DB8:7000:: 48 NULL0\n#\n"
+    assert push.push([target], {name: hand}, lab.options()).ok  # not through the archive: nxgov did not make it
+    first = push.push([target], {name: with_village(target.platform)}, lab.options(), archive=archive)
+    assert first.ok and "peer 2001:DB8:66:: as-number 65104" in lab.running(name)
+    kept = push.push([target], {name: CANDIDATES[target.platform]}, lab.options(), archive=archive, audit=audit)
+    assert kept.results[0].status is Status.ok and kept.results[0].data.stale == lines
+    dry = push.push([target], {name: CANDIDATES[target.platform]}, lab.options(), archive=archive, prune=True,
+                    dry_run=True)
+    assert dry.results[0].data.removed == lines and "- peer 2001:DB8:66:: as-number 65104" in dry.results[0].data.diff
+
+    pruned = push.push([target], {name: CANDIDATES[target.platform]}, lab.options(), archive=archive, prune=True,
+                       audit=audit)
+    result = pruned.results[0]
+    assert result.status is Status.changed and result.data.unconfirmed == (), result.error
+    assert result.data.removed == lines and "undo peer 2001:DB8:66::" in result.data.commands
+    running = lab.running(name)
+    for gone in ("2001:DB8:66", "6412", "village", "to-640104"):
+        assert gone not in running
+    for line in (*hand.splitlines(), *CANDIDATES[target.platform].splitlines()):
+        assert line in running.splitlines(), line
+    assert f"interface {VILLAGE[target.platform][0]}" in running  # a physical port stays, emptied
+    assert "2001:DB8:66" not in (read_config(lab.state, name, "saved") or "")  # and saved
+    again = push.push([target], {name: CANDIDATES[target.platform]}, lab.options(), archive=archive, prune=True)
+    assert again.results[0].status is Status.ok and again.results[0].data.commands == ()
+    assert archive.made(name) is not None and "2001:DB8:66" not in (archive.made(name) or "")
+    assert [(r.result, r.details["removed"], r.details["stale"]) for r in audit.records()] == [
+        ("ok", 0, lines), ("changed", lines, 0)]
 
 
 def test_dry_run_shows_the_diff_and_changes_nothing(lab: Lab, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -220,3 +221,64 @@ def _next_hops(flow: Flow, prefix: str) -> set[str]:
 
 def _ports_towards(flow: Flow, router: str, peer: str, *planes: str) -> set[str]:
     return {p.name for p in flow.extranet.topology().router(router).ports if p.peer == peer and p.plane in planes}
+
+
+def test_prune_removes_a_removed_county_from_its_parent_and_nothing_else(flow: Flow, tmp_path: Path) -> None:
+    """The county 640104 and its router leave the estate: a push with --prune takes its peers and ports off the
+    city's router, leaves a line made by hand alone, changes nothing the second time; its numbers stay reserved."""
+    estate = tmp_path / "estate"
+    shutil.copytree(LAB_ESTATE, estate)
+    text = (estate / "estate.yaml").read_text()
+    kept = [line for line in text.splitlines() if "640104" not in line]
+    assert len(kept) == len(text.splitlines()) - 2  # the site and its router
+    (estate / "estate.yaml").write_text("\n".join(kept) + "\n")
+    hand = tmp_path / "hand"
+    hand.mkdir()
+    (hand / f"{CITY}.cfg").write_text("ipv6 prefix-list by-hand seq 5 permit 2001:db8:7000::/48\n!\n")
+    made_by_hand = flow.nx("net", "push", "-d", CITY, "--candidates", str(hand), "--archive", str(tmp_path / "other"),
+                           "--yes")
+    assert made_by_hand.code == 0, made_by_hand.err
+    assert flow.push()[0].code == 0  # what nxgov made is on record (pushed.cfg in the archive)
+    county_ports = _ports_towards(flow, CITY, COUNTY, "A", "B")
+    before = flow.extranet.vtysh(CITY, "show running-config")
+    assert "640104" in before and all(f"interface {port}" in before for port in county_ports)
+
+    planned = flow.nx("-o", "json", "--estate", str(estate), "net", "ipv6", "plan")
+    assert planned.code == 0, planned.err
+    removed = [(c["change"], c["kind"], c["key"]) for c in planned.json()["changes"] if "640104" in c["key"]]
+    assert ("reserved", "site", "640104") in removed
+    others = ("-d", REGION, "-d", CITY)
+    merged = flow.nx("-o", "json", "--estate", str(estate), "net", "push", *others, "--yes")
+    assert merged.code == 0 and merged.json()["stale"] > 0 and "--prune removes them" in merged.err, merged.err
+    dry = flow.nx("-o", "json", "--estate", str(estate), "net", "push", *others, "--prune", "--dry-run")
+    city = next(d for d in dry.json()["devices"] if d["device"] == CITY)
+    assert city["removed"] > 0 and any(line.startswith("-") and "640104" in line for line in city["diff"].splitlines())
+    assert flow.extranet.vtysh(CITY, "show running-config") == before
+
+    pruned = flow.nx("-o", "json", "--estate", str(estate), "net", "push", *others, "--prune", "--yes")
+    assert pruned.code == 0, pruned.out + pruned.err
+    document = pruned.json()
+    city = next(d for d in document["devices"] if d["device"] == CITY)
+    assert document["prune"] and city["status"] == "changed" and city["unconfirmed"] == [] and city["removed"] > 0
+    after = flow.extranet.vtysh(CITY, "show running-config")
+    print(f"pruned the county from {CITY}: {city['removed']} lines removed")
+    assert "640104" not in after
+    county_addresses = {line.split()[1] for line in before.splitlines() if line.startswith(" neighbor ")
+                        and "640104" in line}
+    assert county_addresses and not any(address in after for address in county_addresses)
+    for port in county_ports:  # the ports lose their address and description (FRR then hides them)
+        block = after.split(f"interface {port}\n", 1)[1].split("exit", 1)[0] if f"interface {port}\n" in after else ""
+        assert "ipv6 address" not in block and "description" not in block
+    assert "ipv6 prefix-list by-hand seq 5 permit 2001:db8:7000::/48" in after  # never made by nxgov: untouched
+    untouched = [line for line in before.splitlines() if "640104" not in line and line.strip()
+                 and not any(address in line for address in county_addresses)
+                 and not line.startswith((" description", " ipv6 address", *(f"interface {p}" for p in county_ports)))]
+    assert [line for line in untouched if line not in after.splitlines()] == []
+    again = flow.nx("-o", "json", "--estate", str(estate), "net", "push", *others, "--prune", "--yes")
+    assert again.code == 0 and again.json()["counts"]["changed"] == 0 and again.json()["removed"] == 0
+    shown = flow.nx("-o", "json", "--estate", str(estate), "net", "ipv6", "show", "--kind", "site")
+    assert {a["key"]: a["state"] for a in shown.json()["allocations"]}["640104"] == "reserved"
+    audit = [json.loads(line) for line in (flow.state.parent / "audit.jsonl").read_text().splitlines()]
+    record = next(r for r in reversed(audit) if r.get("command") == "net push" and r.get("target") == CITY
+                  and r.get("details", {}).get("removed"))
+    assert record["details"]["removed"] == city["removed"]

@@ -15,6 +15,11 @@ the re-add of every line lost), reads it again to prove it, and raises
 :class:`~nxgov.network.drivers.errors.CommandRejectedError` with the line and the device's words. A
 session that drops mid-change is reopened once and rolled back the same way; when the device cannot
 be reached again the error says it needs attention and carries the last line applied.
+
+Given what nxgov made on the device before (``made``: every line it pushed and has not removed), the diff
+also finds the lines of it the candidate no longer has and the device still holds (:func:`config.prune`);
+with ``prune`` they are removed first, in the same commit, so a rollback restores them too. Without it
+they are only counted (:attr:`ConfigDiff.stale`).
 """
 
 from __future__ import annotations
@@ -85,6 +90,10 @@ class ConfigDiff:
     device: str
     steps: tuple[config.Step, ...]
     text: str
+    removed: int = 0
+    """Lines among the steps that remove what nxgov made and the candidate no longer has (with prune)."""
+    stale: int = 0
+    """Such lines left on the device because the merge does not prune."""
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -145,6 +154,8 @@ class Driver:
         self.options = options
         self._conn: BaseConnection | None = None
         self._candidate: list[config.Node] | None = None
+        self._made: list[config.Node] = []
+        self._prune = False
         self._before: str | None = None
         self._diff: ConfigDiff | None = None
         self._reply_end = re.compile(f"(?:{self.prompt}|{_QUESTION.pattern})")
@@ -207,13 +218,19 @@ class Driver:
         except DROPPED as error:
             raise self._lost_while_reading(error) from error
 
-    def load_merge_candidate(self, config_text: str) -> None:
-        """Stage ``config_text`` (in the device's display format) to be merged into the running configuration."""
+    def load_merge_candidate(self, config_text: str, made: str | None = None, prune: bool = False) -> None:
+        """Stage ``config_text`` (in the device's display format) to be merged into the running configuration.
+
+        ``made`` is what nxgov made on the device before (see the module docstring); with ``prune`` the lines
+        of it that ``config_text`` lacks are removed in the same change.
+        """
         candidate = config.parse(config_text, self.syntax)
         if not candidate:
             raise InputError(f"{self.target.name}: the candidate configuration is empty",
                              "render the device's configuration first (nxgov net render)")
         self._candidate = candidate
+        self._made = config.parse(made or "", self.syntax)
+        self._prune = prune
         self._diff = None
 
     def compare_config(self) -> ConfigDiff:
@@ -222,11 +239,17 @@ class Driver:
             raise InputError(f"{self.target.name}: no candidate loaded", "call load_merge_candidate first")
         self._before = self.get_config("running")
         running = config.parse(self._before, self.syntax)
-        todo = config.missing(running, self._candidate, self.syntax)
-        after = config.merged(running, todo)
+        removals, pruned = config.prune(running, self._made, self._candidate, self.syntax)
+        removing = sum(1 for step in config.commands(removals, self.syntax) if self._removes(step.line))
+        if not self._prune:
+            removals, pruned = [], running
+        todo = config.missing(pruned, self._candidate, self.syntax)
+        after = config.merged(pruned, todo)
         text = config.unified_diff(config.render(running, self.syntax), config.render(after, self.syntax),
                                    self.target.name)
-        self._diff = ConfigDiff(self.target.name, tuple(config.commands(todo, self.syntax)), text)
+        steps = (*config.commands(removals, self.syntax), *config.commands(todo, self.syntax))
+        self._diff = ConfigDiff(self.target.name, steps, text, removing if self._prune else 0,
+                                0 if self._prune else removing)
         return self._diff
 
     def commit_config(self) -> CommitResult:
@@ -258,9 +281,23 @@ class Driver:
             running = self._running_tree()
         except DROPPED as error:
             return (f"(not read back: {_describe(error)})",)
-        left = config.missing(running, self._candidate, self.syntax)
-        return tuple(f"{step.view} > {step.line}" if step.view else step.line
-                     for step in config.commands(left, self.syntax) if step.line != self.syntax.leave)
+        left = [step for step in config.commands(config.missing(running, self._candidate, self.syntax), self.syntax)
+                if step.line != self.syntax.leave]
+        if self._prune:  # a removal the device did not carry out
+            kept = config.prune(running, self._made, self._candidate, self.syntax)[0]
+            left += [step for step in config.commands(kept, self.syntax) if self._removes(step.line)]
+        return tuple(f"{step.view} > {step.line}" if step.view else step.line for step in left)
+
+    def _removes(self, line: str) -> bool:
+        return line.startswith(self.syntax.negation + " ")
+
+    def made(self) -> str:
+        """What nxgov has made on the device once the staged change is committed: the candidate, and with no
+        prune also the lines it made before (left on the device), as configuration text."""
+        if self._candidate is None:
+            raise InputError(f"{self.target.name}: no candidate loaded", "call load_merge_candidate first")
+        tree = self._candidate if self._prune else config.merged(self._made, self._candidate)
+        return "\n".join(config.render(tree, self.syntax)) + "\n"
 
     def rollback(self) -> None:
         """Bring the running configuration back to what :meth:`compare_config` read, and prove it.

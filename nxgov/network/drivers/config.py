@@ -39,6 +39,10 @@ class Syntax:
     """The command that leaves a view for its parent: ``quit`` or ``exit``."""
     keep_blocks: re.Pattern[str]
     """Views that cannot be removed whole (physical interfaces): roll back their lines instead."""
+    removal: re.Pattern[str] = re.compile(r"(?!)")
+    """Lines removed by negating only their first group: an object's defining line (``peer X as-number N``
+    is removed by ``undo peer X``, which takes every ``peer X ...`` line with it) and lines whose negation
+    takes no argument (``description``)."""
 
 
 @dataclass(slots=True)
@@ -148,6 +152,55 @@ def undo_commands(before: list[Node], after: list[Node], syntax: Syntax) -> list
     return out
 
 
+def prune(running: list[Node], made: list[Node], candidate: list[Node], syntax: Syntax,
+          covered: frozenset[str] = frozenset()) -> tuple[list[Node], list[Node]]:
+    """What removes the lines nxgov made that the candidate no longer has, and the running configuration after it.
+
+    ``made`` is every line nxgov has pushed (and not removed since). A line of it that ``candidate`` lacks
+    and ``running`` still has is removed in its view (:func:`removal`; a view that is not kept goes whole
+    with its header); a line nxgov did not make is never typed, and negations nxgov pushed (``no bgp default
+    ipv4-unicast``) are never undone. A view's removals are typed last line first (``ipv6 address`` before
+    the ``ipv6 enable`` it needs), and a line that an object's removal takes with it (``peer X enable`` when
+    ``undo peer X`` is typed, here or in a view above) is not typed at all. Returns the tree of lines to
+    type (views entered only to hold removals) and ``running`` as the device holds it once they are typed:
+    each removal takes away the lines equal to or beginning with what it negates, in its view and the
+    views below, as the devices do.
+    """
+    want, on_device = _Index(candidate), _Index(running)
+    stale = [node for node in made if not _negates(node, syntax) and on_device.find(node.key) is not None
+             and want.find(node.key) is None and not (node.children and syntax.keep_blocks.match(node.text))]
+    objects = covered | {_removes(node.text, syntax) for node in stale}
+    removing = {id(node) for node in stale}
+    typed: list[Node] = []
+    left = [Node(node.text, node.children) for node in running]
+    have = _Index(left)
+    for node in reversed(made):
+        here = have.find(node.key)
+        if _negates(node, syntax) or here is None:
+            continue
+        if id(node) in removing:
+            own = _removes(node.text, syntax)
+            if any(prefix != own and _begins(node.key, prefix) for prefix in objects):
+                continue
+            typed.append(Node(removal(node.text, syntax)))
+            left = _without(left, own)
+            have = _Index(left)
+            continue
+        kept = want.find(node.key)
+        inner, rest = prune(here.children, node.children, kept.children if kept else [], syntax, objects)
+        if inner:
+            typed.append(Node(node.text, inner))
+            here.children = rest
+    return typed, left
+
+
+def removal(line: str, syntax: Syntax) -> str:
+    """The line that removes ``line``: its negation, or that of its first group when :attr:`Syntax.removal` matches."""
+    match = syntax.removal.match(line)
+    part = next((group for group in match.groups() if group), line) if match else line
+    return syntax.negation + " " + part
+
+
 def negate(line: str, syntax: Syntax) -> str:
     """``undo X`` for ``X``, and ``X`` for ``undo X``."""
     prefix = syntax.negation + " "
@@ -229,6 +282,25 @@ class _Index:
         prefix = target + " "
         at = bisect_left(self._sorted, prefix)
         return at < len(self._sorted) and self._sorted[at].startswith(prefix)
+
+
+def _removes(line: str, syntax: Syntax) -> str:
+    """The key of what :func:`removal` of ``line`` takes away (``peer x`` for ``peer X as-number N``)."""
+    return line_key(negate(removal(line, syntax), syntax))
+
+
+def _begins(key: str, prefix: str) -> bool:
+    return key == prefix or key.startswith(prefix + " ")
+
+
+def _without(nodes: list[Node], prefix: str) -> list[Node]:
+    """``nodes`` without the lines whose key is ``prefix`` or begins with it (and their views), at every depth."""
+    out: list[Node] = []
+    for node in nodes:
+        if _begins(node.key, prefix):
+            continue
+        out.append(Node(node.text, _without(node.children, prefix)) if node.children else node)
+    return out
 
 
 def _negates(node: Node, syntax: Syntax) -> bool:

@@ -43,6 +43,7 @@ class FrrDriver(Driver):
         negation="no",
         leave="exit",
         keep_blocks=re.compile(r"^interface "),
+        removal=re.compile(r"^(?:(neighbor \S+) remote-as |(description) )"),
     )
     show_commands: ClassVar[dict[ConfigKind, str]] = {
         "running": "show running-config",

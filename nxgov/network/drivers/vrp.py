@@ -66,7 +66,8 @@ class SystemViewDriver(Driver):
     @staticmethod
     def system_view_syntax(noise: str) -> config.Syntax:
         return config.Syntax(separator="#", noise=re.compile(noise), negation="undo", leave="quit",
-                             keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"))
+                             keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"),
+                             removal=re.compile(r"^(?:(peer \S+) as-number |(peer \S+ description) |(description) )"))
 
     # -- operational state (typed getters; ParseError when the device prints a line nxgov cannot read) ----
     def get_bgp_peers(self) -> tuple[BgpPeer, ...]:
