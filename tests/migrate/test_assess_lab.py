@@ -20,7 +20,8 @@ from tests.conftest import ROOT, Run
 
 Nx = Callable[..., Run]
 LAB_ESTATE = ROOT / "inventories" / "lab"
-SYSTEMS = {"labdrc-web": "2001:db8:ff10:1::10", "labedu-exam": "2001:db8:ff10:2::10"}
+SYSTEMS = {"labdrc-web": "2001:db8:ff10:1::10", "labedu-exam": "2001:db8:ff10:2::10",
+           "labedu-portal": "2001:db8:ff10:3::10"}
 
 pytestmark = pytest.mark.lab
 
@@ -40,22 +41,22 @@ def _stored(tmp_path: Path) -> dict[str, Assessment]:
         return load_assessments(store)
 
 
-def test_assesses_both_lab_systems_and_reassessing_replaces(nxgov: Nx, legacy_hosts: Path, tmp_path: Path) -> None:
+def test_assesses_every_lab_system_and_reassessing_replaces(nxgov: Nx, legacy_hosts: Path, tmp_path: Path) -> None:
     with urllib.request.urlopen(f"http://[{SYSTEMS['labdrc-web']}]:8080/data/", timeout=5) as answer:
         assert answer.status == 200
     first = _assess(nxgov, "--workers", "2")
     assert first.code == 0, first.err
     document = first.json()
-    assert document["ok"] is True and [s["status"] for s in document["systems"]] == ["assessed", "assessed"]
+    assert document["ok"] is True and [s["status"] for s in document["systems"]] == ["assessed"] * 3
     for entry in document["systems"]:
         code, found = entry["system"], Assessment.model_validate(entry["assessment"])
         assert found.host == SYSTEMS[code]
         assert found.os_release and found.cpus >= 1 and found.memory_bytes > 0 and found.disks
-        (data,) = found.paths
-        assert data.path == f"/srv/{code}/data"
+        data, app = found.paths
+        assert (data.path, app.path, app.files) == (f"/srv/{code}/data", f"/srv/{code}/app", 1)
         assert data.files == LEGACY_DATA_FILES
         assert data.bytes == sum(len(data_file_content(code, index)) for index in range(LEGACY_DATA_FILES))
-        assert data.newest_change is not None and found.zombie.newest_change == data.newest_change
+        assert data.newest_change is not None and found.zombie.newest_change >= data.newest_change
         ports = {listening.port: listening.process for listening in found.listening}
         assert 22 in ports and ports.get(8080) == "python3"  # sshd runs as root: its name is hidden from ops
         assert found.depends_on == [] and found.zombie.access_log_requests is not None
@@ -66,7 +67,7 @@ def test_assesses_both_lab_systems_and_reassessing_replaces(nxgov: Nx, legacy_ho
     second = _assess(nxgov, "--system", "labedu-exam")
     assert second.code == 0, second.err
     stored = _stored(tmp_path)
-    assert sorted(stored) == ["labdrc-web", "labedu-exam"]
+    assert sorted(stored) == ["labdrc-web", "labedu-exam", "labedu-portal"]
     assert stored["labedu-exam"].assessed_at == second.json()["systems"][0]["assessment"]["assessed_at"]
     assert stored["labdrc-web"] == web
 
@@ -85,10 +86,10 @@ def test_an_unreachable_host_fails_alone_with_the_fix(nxgov: Nx, legacy_hosts: P
     error = systems["labedu-exam"]["error"]
     assert error.startswith("labedu-exam: cannot reach the legacy host 2001:db8:ff10:2::10 port 2222: ")
     assert "hint: check that the host is up" in error
-    assert sorted(_stored(tmp_path)) == ["labdrc-web"]
+    assert sorted(_stored(tmp_path)) == ["labdrc-web", "labedu-portal"]
     records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert {(r["target"], r["result"]) for r in records if r["command"] == "migrate assess"} == {
-        ("labdrc-web", "ok"), ("labedu-exam", "failed")}
+        ("labdrc-web", "ok"), ("labedu-exam", "failed"), ("labedu-portal", "ok")}
 
 
 def test_a_changed_host_key_is_refused_naming_both_fingerprints(nxgov: Nx, legacy_hosts: Path,
