@@ -74,11 +74,16 @@ class PlaybookResult:
         return found[-1] if found else None
 
 
+def ssh_options(known_hosts: Path) -> list[str]:
+    """The OpenSSH client options of every connection nxgov's playbooks make (and of the copies' tunnels)."""
+    return ["-o", "ControlMaster=no", "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "GlobalKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=5",
+            "-o", "ServerAliveCountMax=3", "-o", "ConnectTimeout=10"]
+
+
 def ansible_env(known_hosts: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of every playbook run: see the module docstring."""
-    ssh_args = ["-o", "ControlMaster=no", "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
-                "-o", "GlobalKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=5",
-                "-o", "ServerAliveCountMax=3", "-o", "ConnectTimeout=10"]
+    ssh_args = ssh_options(known_hosts)
     bindir = str(Path(sys.executable).parent)
     return {
         "ANSIBLE_PIPELINING": "True",

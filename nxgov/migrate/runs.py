@@ -11,6 +11,7 @@ drive one system).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -65,21 +66,23 @@ class Copy:
         return self.manifest_sha256 == self.source_sha256
 
 
-def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tuple[int, Path]:
-    """Open a run of ``verb`` for ``system``, with its artifact folder ``runs_dir/<id>-<system>-<verb>`` (returned
-    with its id); an earlier run whose process is gone is marked interrupted.
+def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tuple[int, Path, list[Path]]:
+    """Open a run of ``verb`` for ``system``, with its artifact folder ``runs_dir/<id>-<system>-<verb>``: its id, its
+    folder, and the folders of the earlier runs found interrupted (their process gone; marked so here).
 
     OperationError (exit 1) when another run of the system is still going."""
     pid = os.getpid()
+    interrupted: list[Path] = []
     with store.transaction() as connection:
-        for run_id, other_pid, other_started, other_verb in connection.execute(
-                "SELECT id, pid, pid_started, verb FROM migration_runs WHERE system = ? AND outcome = 'running'",
-                (system,)).fetchall():
+        for run_id, other_pid, other_started, other_verb, folder in connection.execute(
+                "SELECT id, pid, pid_started, verb, artifacts FROM migration_runs WHERE system = ? "
+                "AND outcome = 'running'", (system,)).fetchall():
             if other_pid != pid and process_started(int(other_pid)) == other_started:
                 raise OperationError(f"{system}: a '{other_verb}' run (#{run_id}, process {other_pid}) is still going",
                                      "wait for it to end (see `nxgov migrate runs`), then run this again")
             connection.execute("UPDATE migration_runs SET outcome = 'interrupted', finished = ? WHERE id = ?",
                                (now(), run_id))
+            interrupted.append(Path(folder))
         cursor = connection.execute(
             "INSERT INTO migration_runs (system, verb, started, outcome, pid, pid_started, artifacts, detail) "
             "VALUES (?, ?, ?, 'running', ?, ?, '', '{}')", (system, verb, now(), pid, process_started(pid)))
@@ -87,7 +90,7 @@ def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tupl
         assert run_id is not None
         folder = runs_dir / f"{run_id:06d}-{system}-{verb}"
         connection.execute("UPDATE migration_runs SET artifacts = ? WHERE id = ?", (str(folder), run_id))
-        return run_id, folder
+        return run_id, folder, interrupted
 
 
 def end_run(store: StateStore, run_id: int, outcome: str, detail: dict[str, Any]) -> None:
@@ -150,3 +153,34 @@ def service_record(store: StateStore, system: str) -> tuple[str, list[str]] | No
     row = store.connection.execute("SELECT serving, addresses FROM service_records WHERE system = ?",
                                    (system,)).fetchone()
     return (str(row[0]), list(json.loads(row[1]))) if row else None
+
+
+def end_leftovers(folder: Path, timeout: float = 10.0, name: str = "") -> list[int]:
+    """Stop processes nxgov started for a run: those with ``folder/name`` on their command line (ansible-playbook
+    and its SSH sessions, the run's SSH tunnels: they outlive a killed nxgov), each signalled only while it is the
+    same process (PID and start time): SIGTERM, then SIGKILL after ``timeout`` s. Returns their PIDs."""
+    import signal
+    import time
+
+    mark = str(folder).encode() + b"/" + name.encode()
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if mark in (entry / "cmdline").read_bytes():
+                found[int(entry.name)] = process_started(int(entry.name))
+
+    def alive() -> list[int]:
+        return [pid for pid, started in found.items() if started and process_started(pid) == started]
+
+    for pid in alive():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        time.sleep(0.1)
+    for pid in alive():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return sorted(found)

@@ -12,15 +12,16 @@ serves again) with the reason recorded. Systems run in parallel on ``workers`` t
 each failing alone.
 
 The data path: each target pulls the data paths from the legacy host with rsync over SSH, through a reverse
-tunnel that the operations host opens with its SSH session to the target (``-R 127.0.0.1:PORT:source:22``), using
-the operations host's SSH agent forwarded for that session: an agent nxgov starts for the run holding the source's
-key (:mod:`nxgov.migrate.agent`). Neither the source nor the target needs a route to the other, and no key is left
-on either.
+tunnel that the operations host opens to the target for the run (``-R 127.0.0.1:PORT:source:22``,
+:mod:`nxgov.migrate.tunnel`), logging in with the operations host's SSH agent forwarded in Ansible's session: an
+agent nxgov starts for the run holding the source's key (:mod:`nxgov.migrate.agent`). Neither the source nor the
+target needs a route to the other, and no key is left on either.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,14 +36,18 @@ from nxgov.estate.model import System
 from nxgov.estate.source import HOOKS_DIR
 from nxgov.migrate import lifecycle, runs
 from nxgov.migrate.agent import Agent
-from nxgov.migrate.ansible import PlaybookResult, TaskResult, ansible_env, run_playbook
+from nxgov.migrate.ansible import PlaybookResult, TaskResult, ansible_env, run_playbook, ssh_options
 from nxgov.migrate.reach import Login, check
+from nxgov.migrate.tunnel import PREFIX as TUNNEL_PREFIX
+from nxgov.migrate.tunnel import command as tunnel_command
+from nxgov.migrate.tunnel import tunnels
 from nxgov.network.drivers.credentials import resolve
 from nxgov.network.drivers.hostkeys import KnownHosts
 from nxgov.paths import project_root
 from nxgov.runner import Hook, Outcome, RunResult, run
 from nxgov.state import StateStore
 
+log = logging.getLogger(__name__)
 PLAYBOOKS = project_root() / "playbooks" / "migrate"
 TUNNEL_PORT = 42022
 """The port on each target's loopback that the reverse tunnel to the legacy host's sshd listens on."""
@@ -279,7 +284,11 @@ def _one(job: Job, store: StateStore, runs_dir: Path, audit_log: AuditLog, known
     for target in job.targets:
         check(known_hosts, job.code, _at(job.server_login, target.address))
     check(known_hosts, job.code, job.source)
-    run_id, folder = runs.start_run(store, job.code, verb.name, runs_dir)
+    run_id, folder, interrupted = runs.start_run(store, job.code, verb.name, runs_dir)
+    for earlier in interrupted:
+        left = runs.end_leftovers(earlier)
+        if left:
+            log.info("%s: stopped %d process(es) an interrupted run left running (%s)", job.code, len(left), earlier)
     if verb.begin is not None and not resumed:
         lifecycle.advance(store, job.code, verb.begin, audit_log, {"run": run_id})
 
@@ -300,7 +309,7 @@ def _one(job: Job, store: StateStore, runs_dir: Path, audit_log: AuditLog, known
 def _drive(job: Job, store: StateStore, run_id: int, folder: Path, resumed: bool, audit_log: AuditLog,
            known_hosts: KnownHosts, step: Callable[[TaskResult], None], io_timeout: int) -> StepReport:
     verb = job.verb
-    with Agent(job.source_key) as agent:
+    with Agent(job.source_key) as agent, tunnels(folder, _tunnels(job, folder, known_hosts)):
         env = ansible_env(known_hosts.path, agent.environment)
         inventory = _inventory(job, known_hosts)
         extravars = _extravars(job, known_hosts, io_timeout)
@@ -405,15 +414,26 @@ def _inventory(job: Job, known_hosts: KnownHosts) -> dict[str, Any]:
     for target in job.targets:
         login = job.server_login
         assert login is not None and login.credentials is not None
-        host = f"[{source.host}]" if ":" in source.host else source.host
         targets[target.name] = {
             "ansible_host": target.address, "ansible_user": login.user,
             "ansible_ssh_private_key_file": str(login.credentials.ssh_key),
-            "ansible_ssh_extra_args": f"-o ForwardAgent=yes -R 127.0.0.1:{TUNNEL_PORT}:{host}:{source.port}",
+            "ansible_ssh_extra_args": "-o ForwardAgent=yes",
             "nxgov_node": target.node, "nxgov_health_url": target.health_url}
     return {"all": {
         "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
         "children": {"source": {"hosts": {f"source-{job.code}": src}}, "targets": {"hosts": targets}}}}
+
+
+def _tunnels(job: Job, folder: Path, known_hosts: KnownHosts) -> dict[str, list[str]]:
+    """The tunnel commands of a job that copies data (replicate, cutover): one per target."""
+    if job.verb.name not in ("replicate", "cutover"):
+        return {}
+    login = job.server_login
+    assert login is not None and login.credentials is not None and login.credentials.ssh_key is not None
+    return {t.name: tunnel_command(ssh_options(known_hosts.path), folder / f"{TUNNEL_PREFIX}{t.name}.log", t.address,
+                                   login.user, login.credentials.ssh_key, TUNNEL_PORT, job.source.host,
+                                   job.source.port)
+            for t in job.targets}
 
 
 def _extravars(job: Job, known_hosts: KnownHosts, io_timeout: int) -> dict[str, Any]:

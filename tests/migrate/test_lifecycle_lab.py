@@ -296,6 +296,9 @@ def test_sigkill_during_replicate_then_rerun_resumes_resending_little(campaign: 
     assert resent < 0.05 * total, f"re-sent {resent} bytes of {total}"
     runs = campaign.nx("-o", "json", "migrate", "runs", "--system", "labedu-exam").json()["runs"]
     assert [r["outcome"] for r in runs[:2]] == ["ok", "interrupted"]
+    killed = runs[1]["artifacts"] + "/"
+    left = subprocess.run(["pgrep", "-f", killed], capture_output=True, text=True).stdout.split()
+    assert left == [], f"the killed run's processes are still running: {left}"  # the resumed run ended them
 
 
 def test_source_cut_off_mid_copy_fails_naming_the_step_and_a_later_run_completes(campaign: Campaign) -> None:
