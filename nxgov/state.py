@@ -213,6 +213,31 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        8,
+        "extranet changes awaiting confirmation (net push --confirm-within): the configuration to go back to",
+        """
+        CREATE TABLE pending_confirmations (
+            id INTEGER PRIMARY KEY,
+            push TEXT NOT NULL,
+            estate TEXT NOT NULL,
+            device TEXT NOT NULL,
+            opened TEXT NOT NULL,
+            committed TEXT,
+            deadline TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('committing', 'pending', 'confirmed', 'reverted', 'push-failed')),
+            before_version INTEGER,
+            before_config TEXT NOT NULL,
+            made_before TEXT,
+            archive TEXT NOT NULL,
+            sites TEXT NOT NULL CHECK (json_valid(sites)),
+            baseline TEXT NOT NULL CHECK (json_valid(baseline)),
+            closed TEXT,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX pending_confirmations_open ON pending_confirmations (device) WHERE closed IS NULL;
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

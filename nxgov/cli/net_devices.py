@@ -44,9 +44,10 @@ def register(app: typer.Typer) -> None:
     app.command()(push)
     app.command()(backup)
     app.command()(history)
-    from nxgov.cli import net_verify
+    from nxgov.cli import net_confirm, net_verify
 
     net_verify.register(app)
+    net_confirm.register(app)
 
 
 def push(
@@ -64,30 +65,57 @@ def push(
         "--prune", help="Also remove what nxgov pushed before and the candidate no longer has (never other lines)",
     )] = False,
     archive: ArchiveOpt = None,
+    confirm_within: Annotated[str | None, typer.Option(
+        "--confirm-within", metavar="DURATION",
+        help="Keep the change only if verify (or `net confirm`) confirms it within this time (90s, 5m, 1h30m); "
+             "otherwise revert each unconfirmed device to its configuration before the push",
+    )] = None,
+    no_wait: Annotated[bool, typer.Option(
+        "--no-wait", help="With --confirm-within: return at once; `net revert-due` (cron/CI) confirms or reverts later",
+    )] = False,
 ) -> None:
     """Merge each device's rendered configuration into it: diff, send line by line, save; roll back on error.
 
     What nxgov pushed is kept in the archive (``<archive>/<device>/pushed.cfg``); ``--prune`` removes the
-    lines of it the candidate no longer has, in the same change.
+    lines of it the candidate no longer has, in the same change. With --confirm-within, verify (or `net confirm`)
+    must confirm the change in time, or each unconfirmed device is reverted to its configuration before the push.
     """
     from nxgov.audit import AuditLog
+    from nxgov.cli import net_confirm
     from nxgov.network import inventory
+    from nxgov.network.confirm import parse_duration
     from nxgov.network.push import push as push_all
 
+    within = parse_duration(confirm_within) if confirm_within is not None else None
+    if no_wait and within is None:
+        raise InputError("--no-wait applies only with --confirm-within", "add --confirm-within 5m, or drop --no-wait")
     options = settings(ctx)
     estate, devices = _select(options, device, site, plane)
     texts = _read_candidates(candidates, devices) if candidates else _render(options, estate, devices)
     targets = inventory.targets(estate, devices)
     if not dry_run:
+        net_confirm.refuse_pending(options, devices)
         _confirm(options, yes, len(targets))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     session = session_options(options, options.state.parent / "sessions" / stamp, "net push")
+    plan = net_confirm.prepare(options, estate, devices, within, session, workers) \
+        if within is not None and not dry_run else None
     result = with_progress(options, lambda hooks: push_all(
         targets, texts, session, dry_run=dry_run, workers=workers,
         audit=AuditLog(options.audit_log, operator=options.operator), state=options.state, hooks=hooks,
-        archive=_archive(options, archive), prune=prune))
-    _report_push(options, result, dry_run, prune, session.session_logs)
-    if not result.ok:
+        archive=_archive(options, archive), prune=prune, confirm=plan))
+    document = _report_push(options, result, dry_run, prune, session.session_logs, emit=plan is None)
+    kept = True
+    if plan is not None:
+        document["confirm"], kept = net_confirm.after_push(options, estate, plan, session, no_wait, workers)
+        if options.json:
+            emit_json(document)
+    if not result.ok or not kept:
+        if not kept and not options.json:
+            reverted = [row["device"] for row in (*document["confirm"]["reverted"],
+                                                  *document["confirm"]["revert_failed"])]
+            err_console.print(f"[bold red]not confirmed within {confirm_within}:[/] {', '.join(reverted)}",
+                              soft_wrap=True)
         raise typer.Exit(ExitCode.FAILED)
 
 
@@ -243,7 +271,10 @@ def with_progress(options: Settings, work: Callable[[list[Hook]], R]) -> R:
         return work([ProgressHook(progress)])
 
 
-def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, prune: bool, logs: Path | None) -> None:
+def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, prune: bool, logs: Path | None,
+                 emit: bool = True) -> dict[str, Any]:
+    """Print the push's table, or (``-o json``) its document, which is also returned (``emit=False``: not printed
+    yet, the caller adds to it)."""
     from nxgov.network.push import DeviceChange
 
     rows: list[dict[str, Any]] = []
@@ -260,11 +291,13 @@ def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, pr
                           f"longer declares {'are' if stale != 1 else 'is'} left on "
                           f"{sum(1 for row in rows if row['stale'])} device(s)[/]; --prune removes them",
                           soft_wrap=True)
+    document = {"schema": "nxgov.net.push/1", "dry_run": dry_run, "prune": prune, "session_logs": str(logs),
+                "devices": rows, "counts": _counts(result), "removed": sum(row["removed"] for row in rows),
+                "stale": stale}
     if options.json:
-        emit_json({"schema": "nxgov.net.push/1", "dry_run": dry_run, "prune": prune, "session_logs": str(logs),
-                   "devices": rows, "counts": _counts(result), "removed": sum(row["removed"] for row in rows),
-                   "stale": stale})
-        return
+        if emit:
+            emit_json(document)
+        return document
     from rich.table import Table
 
     if dry_run or options.verbose:
@@ -278,6 +311,7 @@ def _report_push(options: Settings, result: RunResult[Target], dry_run: bool, pr
     console.print(table)
     counts = _counts(result)
     console.print(", ".join(f"{n} {k}" for k, n in counts.items()) + f"; session logs in {logs}")
+    return document
 
 
 def _note(row: dict[str, Any], dry_run: bool) -> str:

@@ -11,6 +11,7 @@ not removed since (written after each push that succeeded): what ``net push --pr
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
@@ -87,6 +88,14 @@ class Archive:
     def record_made(self, device: str, text: str) -> None:
         """Keep ``text`` as what nxgov has made on ``device`` (after a push that succeeded)."""
         self._write(self._made_path(device), text)
+
+    def restore_made(self, device: str, text: str | None) -> None:
+        """Put back what nxgov had made on ``device`` before a change that was reverted (None: nothing yet)."""
+        if text is not None:
+            self.record_made(device, text)
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self._made_path(device).unlink()
 
     def _made_path(self, device: str) -> Path:
         return self.directory / device / "pushed.cfg"

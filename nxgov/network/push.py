@@ -12,6 +12,10 @@ With an archive, a push that succeeded records what nxgov has made on the device
 ``pushed.cfg``): with ``prune`` the candidate, otherwise the candidate and what it had made before. The
 next push then removes (``prune``) or counts (``stale``) the lines nxgov made that the candidate no longer
 has; a line nxgov never pushed is never removed.
+
+With ``confirm`` (``net push --confirm-within``), each device's change is recorded as pending before it is
+committed (:mod:`nxgov.network.confirm`: the running configuration read before it, archived as a version,
+and what nxgov had made before); the caller then has it confirmed or reverted.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from typing import Any
 from nxgov.audit import AuditLog
 from nxgov.errors import InputError
 from nxgov.network import attention
+from nxgov.network import confirm as confirming
 from nxgov.network.archive import Archive
 from nxgov.network.drivers import SessionOptions, Target, driver
-from nxgov.network.drivers.errors import RollbackError, SessionDroppedError
+from nxgov.network.drivers.errors import DeviceError, RollbackError, SessionDroppedError
 from nxgov.runner import AuditHook, Hook, Outcome, RunResult, Status, TargetResult, run
 from nxgov.state import StateStore
 
@@ -61,6 +66,20 @@ class DeviceChange:
         return summary
 
 
+@dataclass(frozen=True)
+class ConfirmWithin:
+    """A push whose changes must be confirmed within ``within_s`` seconds (see :mod:`nxgov.network.confirm`)."""
+
+    push: str
+    """The push's id, in every pending row and audit record of it."""
+    estate: str
+    within_s: float
+    sites: Mapping[str, tuple[str, ...]]
+    """Each device's touched sites."""
+    baseline: Mapping[str, Sequence[str]]
+    """Each site's planes up before the push."""
+
+
 def push(
     targets: Sequence[Target],
     candidates: Mapping[str, str],
@@ -73,6 +92,7 @@ def push(
     hooks: Sequence[Hook] = (),
     archive: Archive | None = None,
     prune: bool = False,
+    confirm: ConfirmWithin | None = None,
 ) -> RunResult[Target]:
     """Merge ``candidates[name]`` (device display format) into every target; see the module docstring.
 
@@ -82,6 +102,9 @@ def push(
     if lacking:
         raise InputError(f"no candidate configuration for {', '.join(lacking)}",
                          "render the devices' configurations first (nxgov net render)")
+    if confirm is not None and (archive is None or state is None):
+        raise InputError("a push to be confirmed needs the archive and the state store",
+                         "give --archive and --state (or leave out --confirm-within)")
 
     def task(target: Target) -> Outcome:
         session = driver(target, options)
@@ -94,23 +117,45 @@ def push(
             if dry_run:
                 return Outcome(bool(diff), change)
             if diff:
+                row = _open_pending(confirm, state, archive, target.name, session.before, made)
                 try:
                     result = session.commit_config()
                 except (SessionDroppedError, RollbackError) as error:
                     _note(state, target.name, error)
+                    if row is not None and state is not None and isinstance(error, SessionDroppedError) \
+                            and error.rolled_back:
+                        confirming.close(state, row, "push-failed", error.message)
                     raise
+                except DeviceError as error:  # refused or failed, and rolled back by the push itself
+                    if row is not None and state is not None:
+                        confirming.close(state, row, "push-failed", error.message)
+                    raise
+                if row is not None and state is not None and confirm is not None:
+                    confirming.mark_committed(state, row, confirm.within_s)
                 change = replace(change, commands=result.commands, unconfirmed=result.unconfirmed)
             if archive is not None:
                 archive.record_made(target.name, session.made())
             return Outcome(bool(diff), change)
 
     secrets = sorted({secret for target in targets for secret in target.credentials.secrets})
-    audit_hooks: list[Hook] = [_PushAudit(audit, dry_run, secrets)] if audit is not None else []
+    audit_hooks: list[Hook] = [_PushAudit(audit, dry_run, secrets, confirm)] if audit is not None else []
     result = run(task, targets, name="push", key=lambda target: target.name, workers=workers,
                  hooks=[*audit_hooks, *hooks])
     if state is not None and not dry_run:
         _clear_attention(state, [r.name for r in result.results if r.status in (Status.ok, Status.changed)])
     return result
+
+
+def _open_pending(confirm: ConfirmWithin | None, state: Path | None, archive: Archive | None, device: str,
+                  before: str | None, made: str | None) -> int | None:
+    """Archive the configuration before the change and record the change as pending (None without ``confirm``)."""
+    if confirm is None or state is None or archive is None or before is None:
+        return None
+    version, _ = archive.add(device, before)
+    return confirming.open_change(state, push=confirm.push, estate=confirm.estate, device=device,
+                                  within_s=confirm.within_s, before_config=before, before_version=version.version,
+                                  made_before=made, archive=archive.directory, sites=confirm.sites.get(device, ()),
+                                  baseline=confirm.baseline)
 
 
 def _note(state: Path | None, device: str, error: SessionDroppedError | RollbackError) -> None:
@@ -134,9 +179,11 @@ def _clear_attention(state: Path, devices: list[str]) -> None:
 class _PushAudit(AuditHook):
     """The runner's audit hook, with each device's diff summary in its record and secrets redacted."""
 
-    def __init__(self, audit_log: AuditLog, dry_run: bool, secrets: list[str]) -> None:
+    def __init__(self, audit_log: AuditLog, dry_run: bool, secrets: list[str],
+                 confirm: ConfirmWithin | None = None) -> None:
         super().__init__(audit_log, "net push", dry_run=dry_run)
         self.secrets = secrets
+        self.confirm = confirm
 
     def target_finished(self, name: str, result: TargetResult[Any]) -> None:
         details: dict[str, Any] = {"task": name, "status": result.status.value, "duration_s": result.duration_s}
@@ -144,4 +191,6 @@ class _PushAudit(AuditHook):
             details["error"] = result.error
         if isinstance(result.data, DeviceChange):
             details.update(result.data.summary())
+        if self.confirm is not None and not self.dry_run:
+            details["confirm_within"] = {"push": self.confirm.push, "within_s": self.confirm.within_s}
         self.audit_log.append(self.command, result.name, self._result(result), details, secrets=self.secrets)

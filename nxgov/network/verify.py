@@ -147,15 +147,18 @@ class Report:
 
 
 def verify(estate: Estate, outcome: PlanOutcome, options: SessionOptions, site: str | None = None, *,
-           workers: int = 20, hooks: Sequence[Hook] = ()) -> Report:
-    """Read the devices ``site`` (or every site) depends on and judge it (every site; see the module docstring).
+           workers: int = 20, hooks: Sequence[Hook] = (), sites: Sequence[str] | None = None) -> Report:
+    """Read the devices ``site`` (or every site; or the sites ``sites``) depends on and judge it (see the module
+    docstring).
 
     Only devices whose platform can report its state are contacted (and only their logins resolved).
     """
     topology = outcome.topology
-    if site is not None and site not in topology.sites:
-        raise InputError(f"the estate has no site {site}", "use a division code listed by 'nxgov estate show --sites'")
-    codes = [site] if site is not None else list(topology.sites)
+    codes = list(sites) if sites is not None else [site] if site is not None else list(topology.sites)
+    for code in codes:
+        if code not in topology.sites:
+            raise InputError(f"the estate has no site {code}",
+                             "use a division code listed by 'nxgov estate show --sites'")
     intents = {i.name: i for i in build_intents(outcome)}
     needed = _devices_needed(outcome, codes)
     devices = [d for d in topology.devices.values() if d.name in needed]
@@ -165,8 +168,8 @@ def verify(estate: Estate, outcome: PlanOutcome, options: SessionOptions, site: 
                                      _region_devices(outcome), workers, hooks)}
     readings = [got.get(d.name) or Reading(d.name, d.platform, "not-verifiable",
                                            f"not verifiable on this platform ({d.platform})") for d in devices]
-    sites = judge(outcome, intents, {r.device: r for r in readings}, codes)
-    return Report(outcome.estate, checked, tuple(sites), tuple(readings))
+    judged = judge(outcome, intents, {r.device: r for r in readings}, codes)
+    return Report(outcome.estate, checked, tuple(judged), tuple(readings))
 
 
 def read(targets: Sequence[Target], intents: dict[str, DeviceIntent], options: SessionOptions,

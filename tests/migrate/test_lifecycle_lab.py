@@ -271,6 +271,7 @@ def test_sigkill_during_replicate_then_rerun_resumes_resending_little(campaign: 
                                        "head -c 1048576 /dev/urandom > big-$i.bin; done")
     assert code == 0
     (address,) = campaign.servers("labedu-exam").values()
+    on_target(address, "rm -rf /srv/labedu-exam/data")  # a first copy, whatever an earlier session left there
     total = BIG_FILES * MIB
     proc = campaign.start("migrate", "replicate", "--system", "labedu-exam", "--yes", "--bwlimit", "20M")
     deadline = time.monotonic() + 120

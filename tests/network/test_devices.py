@@ -16,7 +16,7 @@ from nxgov.audit import AuditLog
 from nxgov.cli.main import main as root_callback
 from nxgov.cli.net_devices import register
 from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, read_config, write_spec
-from nxgov.network import attention, push
+from nxgov.network import attention, confirm, push
 from nxgov.network.archive import Archive, backup
 from nxgov.network.drivers import SessionOptions, Target, driver
 from nxgov.network.drivers.credentials import Credentials
@@ -94,9 +94,9 @@ def start(root: Path, names: dict[str, str], state: str = "state") -> tuple[Nets
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """Thirteen VRP routers V0..V12 and four Comware routers C0..C3 in one simulator process."""
+    """Fourteen VRP routers V0..V13 and five Comware routers C0..C4 in one simulator process."""
     root = tmp_path_factory.mktemp("devices")
-    names = {f"V{i}": "huawei_vrp" for i in range(13)} | {f"C{i}": "h3c_comware" for i in range(4)}
+    names = {f"V{i}": "huawei_vrp" for i in range(14)} | {f"C{i}": "h3c_comware" for i in range(5)}
     sim, devices = start(root, names)
     try:
         yield Lab(root, root / "state", devices)
@@ -355,3 +355,29 @@ def test_cli_push_and_backup_through_the_root_callback(lab: Lab, tmp_path: Path,
     shown = json.loads(runner.invoke(app, [*base, "history", "C1"]).stdout)
     assert [v["version"] for v in shown["versions"]] == [1]
     assert (tmp_path / "configs" / "C1").is_dir() and (tmp_path / "known_hosts").exists()
+
+
+@pytest.mark.parametrize("name", ["V13", "C4"], ids=["vrp", "comware"])
+def test_an_unconfirmed_change_is_reverted_in_a_later_session(lab: Lab, name: str, tmp_path: Path) -> None:
+    """``net push --confirm-within``'s path without verify: the change is recorded pending before its commit, and
+    the revert (another session, as ``net revert-due`` would) brings back the configuration before it, saved."""
+    target, audit = lab.target(name), AuditLog(tmp_path / "audit.jsonl")
+    state, archive = tmp_path / "state.db", Archive(tmp_path / "configs", tmp_path / "state.db")
+    before = lab.running(name)
+    plan = push.ConfirmWithin("p1", "lab", 60, {name: ("640104",)}, {"640104": ["A", "B"]})
+    pushed = push.push([target], {name: CANDIDATES[target.platform]}, lab.options(), archive=archive, state=state,
+                       confirm=plan, audit=audit)
+    assert pushed.results[0].status is Status.changed, pushed.results[0].error
+    [change] = confirm.open_changes(state)
+    assert (change.device, change.state, change.push, change.made_before) == (name, "pending", "p1", None)
+    [record] = list(audit.records())
+    assert record.command == "net push" and record.details["confirm_within"] == {"push": "p1", "within_s": 60}
+    assert change.before_config.strip() == before.strip()  # as the device printed it
+    assert archive.read(name, change.before_version or 0) == change.before_config
+    assert archive.made(name) is not None and lab.running(name) != before
+    result = confirm.revert([(change, "not confirmed in time")], {name: target}, lab.options(), state, audit=audit)
+    assert result.ok, result.results[0].error
+    assert lab.running(name) == before and (read_config(lab.state, name, "saved") or "").strip() == before.strip()
+    assert confirm.open_changes(state) == [] and archive.made(name) is None
+    assert [(r.command, r.target, r.result, r.details["reason"]) for r in list(audit.records())[1:]] == [
+        ("net revert", name, "changed", "not confirmed in time")]

@@ -317,6 +317,19 @@ class Driver:
         if self._save_started:
             self._save()
 
+    @property
+    def before(self) -> str | None:
+        """The running configuration :meth:`compare_config` read (what a rollback returns to), None before it."""
+        return self._before
+
+    def revert_to(self, before: str) -> None:
+        """Bring the running configuration back to ``before`` (a configuration this device printed) and save it,
+        in a later session than the change's (``net push --confirm-within`` unconfirmed): :meth:`rollback`'s
+        path, with ``before`` as the point to return to; RollbackError when the device still differs."""
+        self._before = before
+        self._save_started = True
+        self.rollback()
+
     def cli(self, command: str) -> str:
         """The device's reply to one show command (UnreachableError when the session is lost meanwhile)."""
         try:
