@@ -8,8 +8,8 @@
    best of 3), their SDK calls alone (``make_plan``, ``migration_status``; best of 3) and ``nxgov estate
    validate`` on the same estate, the loading both commands sit on. Goal: plan and status under 2 s each.
 2. The transfer part of the issue's benchmark (a wave of 10 systems of ~100 MB: wall time and bytes sent,
-   killed at 50 % and resumed against a naive re-run, rate against a bare rsync) needs replication, which
-   nxgov does not have yet: it is printed as not measured.
+   killed at 50 % and resumed against a naive re-run, rate against a bare rsync) runs on the lab:
+   ``bench/migrate_transfer.py``.
 
 Run: ``.venv/bin/python bench/migrate.py [--runs 3]``.
 """
@@ -192,11 +192,6 @@ def main() -> None:
             rows.append(("SDK: migration_status with the plan", f"{sdk_waves:.2f} s", "-"))
             sdk_load = best(args.runs, lambda: load_estate(estate_dir))
             rows.append(("SDK: load_estate", f"{sdk_load:.2f} s", "-"))
-    rows.append(("wave of 10 systems x ~100 MB: wall, bytes sent", "not measured yet",
-                 "needs replication (not in nxgov yet)"))
-    rows.append(("same wave killed at 50 % and resumed: bytes re-sent", "not measured yet",
-                 "against a naive re-run; needs replication"))
-    rows.append(("transfer rate against a bare rsync", "not measured yet", "goal >= 0.8 of rsync's; needs replication"))
 
     header = ("benchmark (full-scale estate, 1,000 systems)", f"nxgov (best of {args.runs})", "goal / note")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]

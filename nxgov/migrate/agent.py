@@ -56,7 +56,10 @@ class Agent:
         import time
 
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not Path(sock).exists():
+        env = {**os.environ, "SSH_AUTH_SOCK": sock}
+        while not Path(sock).exists() or subprocess.run(  # the socket is made before the agent listens on it:
+                ["ssh-add", "-l"], env=env, stdin=subprocess.DEVNULL, capture_output=True,  # 2 = cannot connect
+                timeout=START_TIMEOUT_S).returncode == 2:
             if (self._process is not None and self._process.poll() is not None) or time.monotonic() > deadline:
                 raise OperationError("ssh-agent did not start", "check that openssh-client is installed")
             time.sleep(0.02)
