@@ -56,7 +56,8 @@ def test_assesses_every_lab_system_and_reassessing_replaces(nxgov: Nx, legacy_ho
         assert (data.path, app.path, app.files) == (f"/srv/{code}/data", f"/srv/{code}/app", 1)
         assert data.files == LEGACY_DATA_FILES
         assert data.bytes == sum(len(data_file_content(code, index)) for index in range(LEGACY_DATA_FILES))
-        assert data.newest_change is not None and found.zombie.newest_change >= data.newest_change
+        newest = found.zombie.newest_change
+        assert data.newest_change is not None and newest is not None and newest >= data.newest_change
         ports = {listening.port: listening.process for listening in found.listening}
         assert 22 in ports and ports.get(8080) == "python3"  # sshd runs as root: its name is hidden from ops
         assert found.depends_on == [] and found.zombie.access_log_requests is not None
