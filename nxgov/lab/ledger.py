@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nxgov.errors import LabError
+from nxgov.processes import process_start_time
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,6 @@ class Entry:
     start_time: int | None = None
     netns: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def process_start_time(pid: int) -> int | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), or None when it is gone or a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
 def process_tree(roots: set[int]) -> dict[int, int]:

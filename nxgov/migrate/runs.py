@@ -20,20 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from nxgov.errors import OperationError
+from nxgov.processes import process_start_time
 from nxgov.state import StateStore
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def process_started(pid: int) -> str:
-    """The start time of process ``pid`` in clock ticks since boot (``/proc/PID/stat`` field 22), or "" if gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[1].split()[19]
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,7 @@ def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tupl
         for run_id, other_pid, other_started, other_verb, folder in connection.execute(
                 "SELECT id, pid, pid_started, verb, artifacts FROM migration_runs WHERE system = ? "
                 "AND outcome = 'running'", (system,)).fetchall():
-            if other_pid != pid and process_started(int(other_pid)) == other_started:
+            if other_pid != pid and str(process_start_time(int(other_pid))) == other_started:
                 raise OperationError(f"{system}: a '{other_verb}' run (#{run_id}, process {other_pid}) is still going",
                                      "wait for it to end (see `nxgov migrate runs`), then run this again")
             connection.execute("UPDATE migration_runs SET outcome = 'interrupted', finished = ? WHERE id = ?",
@@ -85,7 +77,7 @@ def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tupl
             interrupted.append(Path(folder))
         cursor = connection.execute(
             "INSERT INTO migration_runs (system, verb, started, outcome, pid, pid_started, artifacts, detail) "
-            "VALUES (?, ?, ?, 'running', ?, ?, '', '{}')", (system, verb, now(), pid, process_started(pid)))
+            "VALUES (?, ?, ?, 'running', ?, ?, '', '{}')", (system, verb, now(), pid, str(process_start_time(pid))))
         run_id = cursor.lastrowid
         assert run_id is not None
         folder = runs_dir / f"{run_id:06d}-{system}-{verb}"
@@ -163,16 +155,16 @@ def end_leftovers(folder: Path, timeout: float = 10.0, name: str = "") -> list[i
     import time
 
     mark = str(folder).encode() + b"/" + name.encode()
-    found: dict[int, str] = {}
+    found: dict[int, int | None] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
             if mark in (entry / "cmdline").read_bytes():
-                found[int(entry.name)] = process_started(int(entry.name))
+                found[int(entry.name)] = process_start_time(int(entry.name))
 
     def alive() -> list[int]:
-        return [pid for pid, started in found.items() if started and process_started(pid) == started]
+        return [pid for pid, started in found.items() if started is not None and process_start_time(pid) == started]
 
     for pid in alive():
         with contextlib.suppress(OSError):

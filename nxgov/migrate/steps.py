@@ -24,7 +24,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -42,7 +42,7 @@ from nxgov.migrate.tunnel import PREFIX as TUNNEL_PREFIX
 from nxgov.migrate.tunnel import command as tunnel_command
 from nxgov.migrate.tunnel import tunnels
 from nxgov.network.drivers.credentials import resolve
-from nxgov.network.drivers.hostkeys import KnownHosts
+from nxgov.network.drivers.hostkeys import KnownHosts, address
 from nxgov.paths import project_root
 from nxgov.runner import Hook, Outcome, RunResult, run
 from nxgov.state import StateStore
@@ -121,7 +121,6 @@ class Job:
     remove_target: bool = False
     bwlimit: str = "0"
     """rsync's --bwlimit for the copies: 0 (no limit), or a rate such as 20M (MiB/s) or 500K."""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -315,10 +314,9 @@ def _drive(job: Job, store: StateStore, run_id: int, folder: Path, resumed: bool
         extravars = _extravars(job, known_hosts, io_timeout)
         outcome, failure = _playbooks(job, verb.playbook, folder, inventory, extravars, env, step)
         copies: list[runs.Copy] = []
-        notes = list(job.notes)
+        notes: list[str] = []
         if failure is None and verb.name in ("replicate", "cutover"):
-            copies, more = _record_copies(store, run_id, job, outcome)
-            notes += more
+            copies, notes = _record_copies(store, run_id, job, outcome)
         if failure is None:
             _after_success(store, job)
             change = lifecycle.advance(store, job.code, verb.done, audit_log, {"run": run_id})
@@ -372,16 +370,22 @@ def _roll_back(job: Job, store: StateStore, run_id: int, folder: Path, inventory
         where = result.failure.message if result.failure else result.status
         return (f"{failure}; the automatic rollback failed too ({where}): the source may be stopped, run "
                 f"`nxgov migrate rollback --system {job.code}`")
-    runs.set_service_record(store, job.code, _record_name(job), [str(job.source.host)], "source")
+    _serving(store, job, "source")
     lifecycle.advance(store, job.code, "rollback", audit_log, {"run": run_id, "automatic": True, "reason": failure})
     return f"{failure}; rolled back automatically: the source serves again"
 
 
 def _after_success(store: StateStore, job: Job) -> None:
     if job.verb.name == "cutover":
-        runs.set_service_record(store, job.code, _record_name(job), [t.address for t in job.targets], "target")
+        _serving(store, job, "target")
     elif job.verb.name == "rollback":
-        runs.set_service_record(store, job.code, _record_name(job), [job.source.host], "source")
+        _serving(store, job, "source")
+
+
+def _serving(store: StateStore, job: Job, side: str) -> None:
+    """nxgov's service record of the job's system: the source serves, or the targets do."""
+    addresses = [job.source.host] if side == "source" else [t.address for t in job.targets]
+    runs.set_service_record(store, job.code, job.system.service.name if job.system.service else None, addresses, side)
 
 
 def _after_failure(job: Job, reason: str) -> str:
@@ -395,10 +399,6 @@ def _after_failure(job: Job, reason: str) -> str:
         return (f"see `nxgov migrate runs --system {job.code}`; fix the cause, then replicate, test and cut over "
                 "again")
     return f"fix the cause and run `nxgov migrate {name} --system {job.code}` again (nothing moved in the lifecycle)"
-
-
-def _record_name(job: Job) -> str | None:
-    return job.system.service.name if job.system.service else None
 
 
 def _inventory(job: Job, known_hosts: KnownHosts) -> dict[str, Any]:
@@ -441,7 +441,7 @@ def _extravars(job: Job, known_hosts: KnownHosts, io_timeout: int) -> dict[str, 
     service = system.service
     source = system.source
     assert source is not None
-    keys = known_hosts.trusted(_known_name(job.source.host, job.source.port))
+    keys = known_hosts.trusted(address(job.source.host, job.source.port))
     known_line = "\n".join(f"nxgov-source {key.get_name()} {key.get_base64()}" for key in keys.values())
     return {
         "nxgov_system": system.code, "nxgov_verb": job.verb.name,
@@ -458,12 +458,6 @@ def _extravars(job: Job, known_hosts: KnownHosts, io_timeout: int) -> dict[str, 
         "nxgov_retired_note": f"{system.code}: retired by nxgov migrate {job.verb.name}; nothing here was deleted. "
                               f"Targets: {', '.join(t.name for t in job.targets) or 'none (retired)'}",
     }
-
-
-def _known_name(host: str, port: int) -> str:
-    from nxgov.network.drivers.hostkeys import address
-
-    return address(host, port)
 
 
 def _record_copies(store: StateStore, run_id: int, job: Job,

@@ -19,13 +19,14 @@ from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException
 
 from nxgov.errors import LabError
-from nxgov.lab.ledger import Ledger, process_start_time
+from nxgov.lab.ledger import Ledger
 from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, load_spec, read_config, write_spec
 from nxgov.lab.netsim.device import Device
 from nxgov.lab.netsim.server import CLIS
 from nxgov.lab.netsim.spec import Platform
 from nxgov.lab.netsim.terminal import Terminal
 from nxgov.network.drivers.vrp import FastHuaweiSSH
+from nxgov.processes import process_start_time
 
 USER, PASSWORD = "admin", "Lab-pass-1"
 ERROR = r"^(Error:| %) (Unrecognized command|Wrong parameter)"

@@ -13,23 +13,14 @@ import pytest
 from nxgov.errors import InputError
 from nxgov.network import confirm
 from nxgov.network.confirm import Pending, baseline, judge, parse_duration, settle_s, sweep, touched_sites
-from nxgov.network.intent import DeviceIntent, build_intents
-from nxgov.network.ipv6plan import PlanOutcome, compute_plan
 from nxgov.network.verify import Report
 from nxgov.network.verify import judge as judge_sites
 from nxgov.state import StateStore
 from tests.conftest import Run
-from tests.network.estates import sample
-from tests.network.test_verify import healthy
+from tests.network import test_verify
+from tests.network.test_verify import CITY, COUNTY, REGION, Lab, healthy
 
-REGION, CITY, COUNTY = "640000", "640100", "640104"
-Lab = tuple[PlanOutcome, dict[str, DeviceIntent]]
-
-
-@pytest.fixture(scope="module")
-def lab() -> Lab:
-    outcome = compute_plan(sample("lab"))
-    return outcome, {i.name: i for i in build_intents(outcome)}
+lab = test_verify.lab  # the verify tests' fixture: the lab estate's IPv6 plan and device intents
 
 
 def report(lab: Lab, down: frozenset[tuple[str, str]] = frozenset()) -> Report:

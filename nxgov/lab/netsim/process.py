@@ -17,8 +17,9 @@ from pathlib import Path
 
 import nxgov
 from nxgov.errors import LabError
-from nxgov.lab.ledger import Entry, Ledger, process_alive, process_start_time, stop_process
+from nxgov.lab.ledger import Entry, Ledger, process_alive, stop_process
 from nxgov.lab.netsim.store import READY
+from nxgov.processes import process_start_time
 
 COMPONENT = "netsim"
 
