@@ -238,6 +238,62 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX pending_confirmations_open ON pending_confirmations (device) WHERE closed IS NULL;
         """,
     ),
+    Migration(
+        9,
+        "the backup catalog: every copy of a protected volume at the backup cloud, its verifications and the "
+        "restore drills",
+        """
+        CREATE TABLE backup_copies (
+            id INTEGER PRIMARY KEY,
+            system TEXT NOT NULL,
+            node TEXT NOT NULL,
+            volume TEXT NOT NULL,
+            volume_id TEXT NOT NULL,
+            backup_node TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('full', 'incremental')),
+            state TEXT NOT NULL CHECK (state IN ('snapshotting', 'backing-up', 'copying', 'importing', 'good',
+                                                 'failed', 'pruned')),
+            started TEXT NOT NULL,
+            finished TEXT,
+            snapshot_id TEXT,
+            backup_id TEXT,
+            parent_id TEXT,
+            container TEXT,
+            size_bytes INTEGER NOT NULL DEFAULT 0,
+            stored_bytes INTEGER NOT NULL DEFAULT 0,
+            bytes_sent INTEGER NOT NULL DEFAULT 0,
+            manifest_sha256 TEXT,
+            manifest TEXT CHECK (manifest IS NULL OR json_valid(manifest)),
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX backup_copies_volume ON backup_copies (system, node, volume, id);
+        CREATE TABLE backup_verifies (
+            id INTEGER PRIMARY KEY,
+            copy INTEGER NOT NULL REFERENCES backup_copies (id),
+            system TEXT NOT NULL,
+            checked TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('ok', 'corrupt', 'missing')),
+            sample REAL NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX backup_verifies_system ON backup_verifies (system, id);
+        CREATE TABLE backup_drills (
+            id INTEGER PRIMARY KEY,
+            system TEXT NOT NULL,
+            backup_node TEXT NOT NULL,
+            project TEXT NOT NULL,
+            started TEXT NOT NULL,
+            ended TEXT,
+            rto_s REAL,
+            result TEXT NOT NULL CHECK (result IN ('running', 'passed', 'failed')),
+            copies TEXT NOT NULL CHECK (json_valid(copies)),
+            checks TEXT NOT NULL CHECK (json_valid(checks)),
+            cleaned INTEGER NOT NULL DEFAULT 0,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX backup_drills_system ON backup_drills (system, id);
+        """,
+    ),
 )
 """Every migration this version of nxgov knows, oldest first, versions 1, 2, 3, ..."""
 

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from nxgov.estate.ports import PATTERN_HINT, parse_pattern, pattern_problem
 from nxgov.estate.types import (
@@ -54,7 +54,18 @@ class CloudNode(Model):
     role: Literal["primary", "backup"] = Field(description="primary (runs systems) or backup (holds DR copies)")
     region: str | None = Field(None, description="the region name when the clouds.yaml entry has several")
     clouds_yaml: str | None = Field(None, description="path of the clouds.yaml file, relative to the estate")
+    backup_store: str | None = Field(None, description="absolute path where the operations host reads and writes this "
+                                     "node's Cinder backup store (the POSIX backup driver's backup_posix_path, "
+                                     "mounted), e.g. /mnt/nx-yinchuan-backups; needed by nxgov backup")
     description: str | None = None
+
+    @field_validator("backup_store")
+    @classmethod
+    def _absolute_store(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise fail(f"backup_store {value!r} is not an absolute path",
+                       "give the absolute path where this host mounts the node's backup store, e.g. /mnt/nx-backup")
+        return value
 
 
 class CredentialRef(Model):

@@ -11,7 +11,6 @@ drive one system).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -145,34 +144,3 @@ def service_record(store: StateStore, system: str) -> tuple[str, list[str]] | No
     row = store.connection.execute("SELECT serving, addresses FROM service_records WHERE system = ?",
                                    (system,)).fetchone()
     return (str(row[0]), list(json.loads(row[1]))) if row else None
-
-
-def end_leftovers(folder: Path, timeout: float = 10.0, name: str = "") -> list[int]:
-    """Stop processes nxgov started for a run: those with ``folder/name`` on their command line (ansible-playbook
-    and its SSH sessions, the run's SSH tunnels: they outlive a killed nxgov), each signalled only while it is the
-    same process (PID and start time): SIGTERM, then SIGKILL after ``timeout`` s. Returns their PIDs."""
-    import signal
-    import time
-
-    mark = str(folder).encode() + b"/" + name.encode()
-    found: dict[int, int | None] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if mark in (entry / "cmdline").read_bytes():
-                found[int(entry.name)] = process_start_time(int(entry.name))
-
-    def alive() -> list[int]:
-        return [pid for pid, started in found.items() if started is not None and process_start_time(pid) == started]
-
-    for pid in alive():
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive():
-        time.sleep(0.1)
-    for pid in alive():
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    return sorted(found)

@@ -44,6 +44,8 @@ from nxgov.migrate.tunnel import tunnels
 from nxgov.network.drivers.credentials import resolve
 from nxgov.network.drivers.hostkeys import KnownHosts, address
 from nxgov.paths import project_root
+from nxgov.processes import end_leftovers
+from nxgov.rates import check_bwlimit
 from nxgov.runner import Hook, Outcome, RunResult, run
 from nxgov.state import StateStore
 
@@ -56,7 +58,6 @@ IO_TIMEOUT_S = 60
 ``NXGOV_MIGRATE_IO_TIMEOUT`` (seconds) overrides it."""
 HEALTH_RETRIES = 10
 _BYTES = re.compile(r"^@@nxgov-bytes (\d+)$", re.MULTILINE)
-_RATE = re.compile(r"^\d{1,9}(\.\d{1,3})?[KMG]?$")
 _RECEIVED = re.compile(r"^Total bytes received: ([\d,]+)", re.MULTILINE)
 
 
@@ -203,14 +204,6 @@ def prepare(loaded: LoadedEstate, systems: Sequence[System], verb: str, *, remov
     return jobs
 
 
-def check_bwlimit(rate: str) -> str:
-    """``rate`` if rsync takes it as --bwlimit (InputError naming the fix otherwise)."""
-    if not _RATE.match(rate):
-        raise InputError(f"--bwlimit {rate!r} is not a rate", "give a number with an optional K, M or G per second, "
-                         "e.g. 20M (20 MiB/s) or 500K; 0 is no limit")
-    return rate
-
-
 def _server_login(loaded: LoadedEstate) -> Login:
     from nxgov.cloud.servers import server_login
 
@@ -285,7 +278,7 @@ def _one(job: Job, store: StateStore, runs_dir: Path, audit_log: AuditLog, known
     check(known_hosts, job.code, job.source)
     run_id, folder, interrupted = runs.start_run(store, job.code, verb.name, runs_dir)
     for earlier in interrupted:
-        left = runs.end_leftovers(earlier)
+        left = end_leftovers(earlier)
         if left:
             log.info("%s: stopped %d process(es) an interrupted run left running (%s)", job.code, len(left), earlier)
     if verb.begin is not None and not resumed:

@@ -5,7 +5,7 @@ whatever happened. It is its own SSH connection, apart from Ansible's: when the 
 rsync on the target gives up (``--timeout``) and Ansible's session ends, while the tunnel's connection, stuck
 flushing to a host that no longer answers, is ended by nxgov (SIGTERM, then SIGKILL) instead of holding the run.
 Each tunnel logs to ``<run folder>/tunnel-<target>.log`` (``ssh -E``), which also marks its command line, so the
-tunnels of a run killed with nxgov are found and ended by the next run (:func:`nxgov.migrate.runs.end_leftovers`).
+tunnels of a run killed with nxgov are found and ended by the next run (:func:`nxgov.processes.end_leftovers`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nxgov.errors import OperationError
-from nxgov.migrate.runs import end_leftovers
+from nxgov.processes import end_leftovers
 
 PREFIX = "tunnel-"
 START_TIMEOUT_S = 30.0

@@ -83,15 +83,22 @@ class Case:
     file: Callable[[Workspace], Path]
     damage: Damage
     codes: dict[str, int]
-    """Exit code per role (``reader``, ``mutator``) or per command name; ``ignores`` is always the clean code."""
+    """Exit code per role (``reader``, ``mutator``) or per command name; ``ignores`` is always the clean code, and
+    0 stands for "as on the undamaged workspace" (the clean code: 3 for a status that reports attention)."""
     says: tuple[str, ...] = ()
     """Words stderr must hold when the run fails (case-insensitive), beside the file's name."""
 
     def expected(self, command: Command) -> int:
-        if command.name in self.codes:
-            return self.codes[command.name]
         role = command.role(self.target)
-        return command.clean_code if role == "ignores" else self.codes[role]
+        return self.codes[command.name] if command.name in self.codes else (
+            self.codes[role] if self.fails(command) else command.clean_code)
+
+    def fails(self, command: Command) -> bool:
+        """Whether the damage makes ``command`` fail (then it must name the damaged file)."""
+        if command.name in self.codes:
+            return self.codes[command.name] != 0
+        role = command.role(self.target)
+        return role != "ignores" and self.codes[role] != 0
 
 
 def _line_of(text: str, needle: str) -> int:

@@ -123,6 +123,21 @@ COMMANDS: tuple[Command, ...] = (
     Command("migrate-retire-dry-run", ("migrate", "retire", "nxdrc-oa", "--dry-run"), frozenset({"estate"}), False,
             "nothing (dry run; the tiny estate's system has no source: exit 2)", watches=("state",), clean_code=2,
             also_under=frozenset({"state", "audit"})),
+    Command("backup-status", ("backup", "status"), frozenset({"estate", "state"}), False,
+            "nothing (the tiny estate's system was never drilled: exit 3)", watches=("state",), clean_code=3),
+    Command("backup-copies", ("backup", "copies"), frozenset({"state"}), False, "nothing", watches=("state",)),
+    Command("backup-drills", ("backup", "drills"), frozenset({"state"}), False, "nothing", watches=("state",)),
+    Command("backup-prune-dry-run", ("backup", "prune", "--dry-run"), frozenset({"estate", "state"}), False,
+            "nothing (dry run)", watches=("state",)),
+    Command("backup-drill-dry-run", ("backup", "drill", "--dry-run"), frozenset({"estate", "state"}), False,
+            "nothing (dry run; no node contacted)", watches=("state",)),
+    Command("monitor-check", ("monitor", "check", "--only", "migration", "--only", "extranet", "--only", "audit"),
+            frozenset({"estate", "state"}), False,
+            "nothing (a broken audit chain is a metric, nxgov_audit_chain_intact 0, not a failure)", watches=("state",),
+            seed="ipv6", also_under=frozenset({"audit"})),
+    Command("monitor-check-cloud", ("monitor", "check", "--only", "cloud", "--timeout", "2"), frozenset({"estate"}),
+            False, "nothing (the workspace's clouds.yaml names no cloud: every node is down, exit 1)", clean_code=1,
+            also_under=frozenset({"state", "audit"})),
 )
 """Every command the corpus runs. Commands that need the cloud lab are in only with the inputs they read
 before any cloud contact (``cloud apply PLAN``: the plan file)."""

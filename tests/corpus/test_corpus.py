@@ -56,7 +56,7 @@ def test_bad_input(case: Case, command: Command, workspace: Workspace) -> None:
     expected = case.expected(command)
     assert result.code == expected, f"expected exit {expected} {context}"
     _one_json_document(result, expected, context)
-    if expected != 0 and command.role(case.target) != "ignores":
+    if case.fails(command):
         _names_the_file(result, workspace, damaged, lines, case.says, context)
     _nothing_changed_unaudited(command, workspace, expected, before, records_before)
 
