@@ -82,8 +82,11 @@ def protected_volumes(estate: Estate, systems: list[System]) -> list[Protected]:
 
 
 def images(estate: Estate, systems: list[System]) -> list[tuple[str, str, str]]:
-    """``(node, image, backup node)`` for every image the systems' servers boot from, once each."""
+    """``(node, image, backup node)`` for every image the systems' servers boot from: once per image and backup
+    node (the backup cloud holds one image of a name), taken from the first node that uses it."""
     codes = {s.code for s in systems}
-    found = [(p.node, p.server.image, p.system.backup.to) for p in desired.placements(estate)
-             if p.system.code in codes and p.system.backup is not None]
-    return list(dict.fromkeys(found))
+    found: dict[tuple[str, str], str] = {}
+    for p in desired.placements(estate):
+        if p.system.code in codes and p.system.backup is not None:
+            found.setdefault((p.server.image, p.system.backup.to), p.node)
+    return [(node, image, to) for (image, to), node in found.items()]

@@ -49,10 +49,6 @@ class World:
                               capture_output=True, text=True, cwd=ROOT, env=self.env, timeout=timeout)
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-c", ENTRY, "-e", str(self.estate), *args], text=True, cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
-
     def sdk(self) -> Any:
         """The backup verbs' own context (connections, stores, catalog) on this estate."""
         from nxgov.backup.context import connect
@@ -187,36 +183,61 @@ def test_resync_sends_almost_nothing_unchanged_and_about_one_percent_after_a_one
     assert world.nx("backup", "verify").code == 0
 
 
-def test_a_copy_killed_half_way_resumes_and_resends_under_ten_percent(world: World) -> None:
+def _kill_when_copied(world: World, fraction: float, group: bool) -> tuple[int, int, int]:
+    """Rewrite labedu-exam's whole volume, start its sync at 256 KiB/s, SIGKILL it once ``fraction`` of the volume is
+    in the backup cloud's store (nxgov alone, or its whole process group: a lost session); (copy id, bytes of the
+    copy's objects in the store when killed, volume size)."""
     path = world.volume_file("labedu-exam", "zhongwei")
     size = path.stat().st_size
     path.write_bytes(os.urandom(size))             # everything changed: the next copy carries the whole volume
     before = {c["id"] for c in world.copies()}
     store = Path(world.sdk().loaded.estate.clouds["backup"].backup_store)
-    proc = world.start("-o", "json", "backup", "sync", "--system", "labedu-exam", "--yes", "--bwlimit", "256K")
+    proc = subprocess.Popen([sys.executable, "-c", ENTRY, "-e", str(world.estate), "-o", "json", "backup", "sync",
+                             "--system", "labedu-exam", "--yes", "--bwlimit", "256K"], text=True, cwd=ROOT,
+                            env=world.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     deadline = time.monotonic() + 120
-    copied = 0
-    while time.monotonic() < deadline and copied < size // 2:
+    copied, directory = 0, store
+    while time.monotonic() < deadline and copied < size * fraction:
         flying = [c for c in world.copies() if c["id"] not in before and c["state"] == "copying"]
         if flying:
             directory = store / flying[0]["container"]
-            copied = sum(p.stat().st_size for p in directory.glob("*-0*")) if directory.is_dir() else 0
-        time.sleep(0.2)
-    assert copied >= size // 2, "the copy never got half way"
-    proc.send_signal(signal.SIGKILL)
+            copied = sum(p.stat().st_size for p in directory.iterdir()) if directory.is_dir() else 0
+        time.sleep(0.1)
+    assert copied >= size * fraction, "the copy never got that far"
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.send_signal(signal.SIGKILL)
     proc.wait(30)
+    present = sum(p.stat().st_size for p in directory.iterdir())
     [copy] = [c for c in world.copies() if c["id"] not in before]
     assert copy["state"] == "copying" and copy["bytes_sent"] == 0
-    dry = world.nx("-o", "json", "backup", "sync", "--system", "labedu-exam", "--dry-run").json()
-    assert [v["action"] for v in dry["volumes"]] == ["resume"]
+    return copy["id"], present, size
 
+
+def test_a_copy_killed_half_way_resumes_and_resends_under_ten_percent(world: World) -> None:
+    copy_id, present, size = _kill_when_copied(world, 0.5, group=True)
+    dry = world.nx("-o", "json", "backup", "sync", "--system", "labedu-exam", "--dry-run").json()
+    assert [(v["action"], v["resume_from"]) for v in dry["volumes"]] == [("resume", "copying")]
     again = world.nx("-o", "json", "backup", "sync", "--system", "labedu-exam", "--yes")
     assert again.code == 0, again.err + again.out
-    [copy] = [c for c in world.copies() if c["id"] not in before]
-    assert copy["state"] == "good" and copy["bytes_sent"] < size * 0.10, copy
-    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and _rsync_into(p, store)]
+    [copy] = [c for c in world.copies() if c["id"] == copy_id]
+    resent = present + copy["bytes_sent"] - copy["stored_bytes"]
+    assert copy["state"] == "good" and resent < size * 0.10, (present, copy)
     verify = world.nx("-o", "json", "backup", "verify", "--system", "labedu-exam")
-    assert verify.code == 0 and verify.json()["volumes"][0]["copy"] == copy["id"]
+    assert verify.code == 0 and verify.json()["volumes"][0]["copy"] == copy_id
+
+
+def test_an_rsync_a_killed_run_left_copying_is_ended_by_the_next_run(world: World) -> None:
+    store = Path(world.sdk().loaded.estate.clouds["backup"].backup_store)
+    copy_id, _present, _size = _kill_when_copied(world, 0.25, group=False)
+    assert [p for p in Path("/proc").iterdir() if p.name.isdigit() and _rsync_into(p, store)]   # still copying
+    again = world.nx("-o", "json", "backup", "sync", "--system", "labedu-exam", "--yes")
+    assert again.code == 0, again.err + again.out
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and _rsync_into(p, store)]
+    assert [c["state"] for c in world.copies() if c["id"] == copy_id] == ["good"]
+    assert world.nx("backup", "verify", "--system", "labedu-exam").code == 0
 
 
 def _rsync_into(proc: Path, store: Path) -> bool:

@@ -49,7 +49,8 @@ IMAGE_NAME = "cirros-lab"
 PUBLIC_SUBNETS: dict[str, tuple[str, str]] = {
     # region -> (IPv4 documentation range, IPv6 documentation range) of its external network
     "yinchuan": ("203.0.113.0/25", "2001:db8:ff01::/64"),
-    "zhongwei": ("203.0.113.128/25", "2001:db8:ff02::/64"),
+    "zhongwei": ("203.0.113.128/26", "2001:db8:ff02::/64"),
+    "backup": ("203.0.113.192/26", "2001:db8:ff03::/64"),
 }
 
 

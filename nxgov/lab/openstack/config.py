@@ -16,9 +16,10 @@ FULL_SERVICES: tuple[str, ...] = ("glance", "placement", "neutron", "nova", "cin
 REGIONS: dict[str, tuple[str, ...]] = {
     "yinchuan": FULL_SERVICES,
     "zhongwei": FULL_SERVICES,
-    "backup": ("glance", "cinder"),
+    "backup": FULL_SERVICES,
 }
-"""Each region and the API services it runs. Keystone is shared and lives in the first region."""
+"""Each region and the API services it runs. Keystone is shared and lives in the first region. The backup region
+is a full one: restore drills boot servers there."""
 
 KEYSTONE_REGION = "yinchuan"
 
@@ -120,6 +121,11 @@ class Layout:
     def rabbit_dir(self) -> Path:
         return self.data / "rabbitmq"
 
+    def backup_store(self, region: str) -> Path:
+        """The region's Cinder backup store (cinder-backup's POSIX driver writes and restores there); emptied
+        with the rest of ``data`` at each start."""
+        return self.data / "backup-stores" / region
+
     def conf_dir(self, region: str, service: str) -> Path:
         return self.etc / region / service
 
@@ -139,19 +145,26 @@ class Settings:
 
     @classmethod
     def load_or_create(cls, layout: Layout) -> Settings:
+        """The kept settings; a lab made before a region gained services gets ports for them added (which
+        changes ``settings.json``, so the database template is rebuilt with their databases)."""
         path = layout.root / "settings.json"
+        ports: dict[str, int] = {}
+        passwords: dict[str, str] = {}
         if path.exists():
             raw = json.loads(path.read_text())
-            return cls(ports={k: int(v) for k, v in raw["ports"].items()}, passwords=dict(raw["passwords"]))
-        ports: dict[str, int] = {}
-        taken: set[int] = set()
-        for name, first in region_ports().items():
+            ports = {k: int(v) for k, v in raw["ports"].items()}
+            passwords = dict(raw["passwords"])
+        missing = {name: first for name, first in region_ports().items() if name not in ports}
+        if not missing and passwords:
+            return cls(ports=ports, passwords=passwords)
+        taken = set(ports.values())
+        for name, first in missing.items():
             port = first
             while port in taken or port_holder(port) is not None:
                 port += 1
             ports[name] = port
             taken.add(port)
-        passwords = {k: secrets.token_urlsafe(18) for k in ("db", "rabbit", "admin", "service", "member")}
+        passwords = passwords or {k: secrets.token_urlsafe(18) for k in ("db", "rabbit", "admin", "service", "member")}
         settings = cls(ports=ports, passwords=passwords)
         layout.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -381,8 +394,17 @@ class Renderer:
                 "api_paste_config": str(self.layout.venv / "etc" / "cinder" / "api-paste.ini"),
                 "glance_api_servers": self.s.url(region, "glance"),
                 "backup_driver": "cinder.backup.drivers.posix.PosixBackupDriver",
-                "backup_posix_path": str(state / "backups"),
+                "backup_posix_path": str(self.layout.backup_store(region)),
+                # Objects hold the volume's bytes as they are: each can be checked against the backup's
+                # *_sha256file (SHA-256 per 32 KiB of volume data) without decompressing, and the format does
+                # not depend on the data (zlib stores an incompressible chunk uncompressed anyway).
+                "backup_compression_algorithm": "none",
                 "backup_workers": 1,
+                # nxgov backup makes its snapshots and backups in its own (admin) project: no limit in the lab
+                # (a real cloud raises that project's quotas; see the README's backup section)
+                "quota_backups": -1,
+                "quota_backup_gigabytes": -1,
+                "quota_snapshots": -1,
                 "osapi_volume_workers": 1,
                 "volumes_dir": str(state / "volumes"),
                 "rootwrap_config": str(self.layout.venv / "etc" / "cinder" / "rootwrap.conf"),

@@ -14,8 +14,9 @@ from nxgov.lab.apt import ensure_packages
 
 Progress = Callable[[str], None]
 
-REQUIRED_APT: tuple[str, ...] = ("mariadb-server", "rabbitmq-server", "openssh-server", "iproute2")
-"""Debian packages: the database, Nova's and Cinder's RPC bus, and what reachable servers need (sshd, ip)."""
+REQUIRED_APT: tuple[str, ...] = ("mariadb-server", "rabbitmq-server", "openssh-server", "iproute2", "qemu-utils")
+"""Debian packages: the database, Nova's and Cinder's RPC bus, what reachable servers need (sshd, ip), and
+``qemu-img``, which Cinder runs on an image before writing it into a new volume."""
 
 PINNED: tuple[str, ...] = (
     "keystone==30.0.0",

@@ -114,6 +114,7 @@ class OpenStackLab:
         for region, names in REGIONS.items():
             for name in names:
                 layout.state(region, name).joinpath("locks").mkdir(parents=True, exist_ok=True)
+            layout.backup_store(region).mkdir(parents=True, exist_ok=True)
         progress("starting MariaDB and RabbitMQ on 127.0.0.1")
         procs.start_mariadb()
         for region, names in REGIONS.items():
