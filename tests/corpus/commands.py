@@ -125,6 +125,8 @@ COMMANDS: tuple[Command, ...] = (
             also_under=frozenset({"state", "audit"})),
     Command("backup-status", ("backup", "status"), frozenset({"estate", "state"}), False,
             "nothing (the tiny estate's system was never drilled: exit 3)", watches=("state",), clean_code=3),
+    Command("backup-verify", ("backup", "verify"), frozenset({"estate", "state"}), False,
+            "nothing (the tiny estate's system has no data volume to read back)", watches=("state",)),
     Command("backup-copies", ("backup", "copies"), frozenset({"state"}), False, "nothing", watches=("state",)),
     Command("backup-drills", ("backup", "drills"), frozenset({"state"}), False, "nothing", watches=("state",)),
     Command("backup-prune-dry-run", ("backup", "prune", "--dry-run"), frozenset({"estate", "state"}), False,
