@@ -12,8 +12,10 @@ OpenStack must already be running (this script never runs ``nxgov lab up`` or ``
 2. Re-sync after 1 % of each volume changed: wall time and bytes sent.
 3. Resume: every volume rewritten, a sync started with a bandwidth limit and SIGKILLed once half the bytes are in
    the backup cloud's store, then run again. Re-sent = bytes present at the kill + bytes the re-run sent - total.
-4. The naive path, per volume: ``volume upload-to-image`` at the node, ``image save | image create`` to the backup
-   cloud (streamed through this host, as the openstack CLI does), the images deleted again: a full copy every time.
+4. The naive path, per volume: a clone of the in-use volume (``volume create --source``: Cinder uploads an in-use
+   volume only where ``enable_force_upload`` is on), ``volume upload-to-image`` of the clone at the node,
+   ``image save | image create`` to the backup cloud (through this host, as the openstack CLI does), the images and
+   the clone deleted again: a full copy every time.
 
 Goals: the re-sync after 1 % sends under 3 % of the naive path's bytes; the first sync within 1.5x its time.
 Teardown always: the estate's cloud resources pruned, the temporary folder deleted.
@@ -88,7 +90,8 @@ class Bench:
         done = subprocess.run([str(NXGOV), "-e", str(self.estate), *args], capture_output=True, text=True,
                               env=self.env, timeout=7200, check=False)
         if check and done.returncode != 0:
-            raise RuntimeError(f"nxgov {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+            raise RuntimeError(f"nxgov {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
+                               f"\n{done.stdout[-3000:]}")
         return done
 
     def sdk(self) -> Any:
@@ -140,11 +143,15 @@ def naive_path(bench: Bench, files: dict[str, Path]) -> tuple[float, int]:
     started = time.monotonic()
     moved = 0
     for volume_id in files:
-        answer = cinder.call("post", f"/volumes/{volume_id}/action", {"os-volume_upload_image": {
-            "image_name": f"bench-naive-{volume_id}", "disk_format": "raw", "container_format": "bare",
-            "force": True}})
+        size = (cinder.volume(volume_id) or {})["size"]
+        clone = cinder.call("post", "/volumes", {"volume": {"source_volid": volume_id, "name": "bench-naive-clone",
+                                                            "size": size}})
+        clone_id = clone["volume"]["id"]
+        cinder.wait("volumes", clone_id, "available", ("creating",))
+        answer = cinder.call("post", f"/volumes/{clone_id}/action", {"os-volume_upload_image": {
+            "image_name": f"bench-naive-{volume_id}", "disk_format": "raw", "container_format": "bare"}})
         image_id = answer["os-volume_upload_image"]["image_id"]
-        cinder.wait("volumes", volume_id, "in-use", ("uploading",))
+        cinder.wait("volumes", clone_id, "available", ("uploading",))
         while node.conn.image.get(f"/images/{image_id}").json()["status"] != "active":
             time.sleep(0.2)
         with tempfile.TemporaryFile() as spool:
@@ -159,6 +166,7 @@ def naive_path(bench: Bench, files: dict[str, Path]) -> tuple[float, int]:
                                   headers={"Content-Type": "application/octet-stream"}).raise_for_status()
         node.conn.image.delete_image(image_id)
         backup.conn.image.delete_image(made["id"])
+        cinder.delete("volumes", clone_id, force=True)
     return time.monotonic() - started, moved
 
 

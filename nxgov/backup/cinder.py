@@ -35,14 +35,21 @@ class Cinder:
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None,
              params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One request; the answer's JSON ({} when it has none). Errors become operator messages."""
+        """One request; the answer's JSON ({} when it has none). Errors become operator messages; a quota refusal
+        (413) of a snapshot or backup names nxgov's own project, where they are counted."""
         from openstack import exceptions as os_exc
 
         try:
             response = getattr(self.api, method)(path, json=body, params=params, microversion=VOLUME_MICROVERSION)
             os_exc.raise_from_response(response)
         except Exception as error:
-            raise explain(error, self.node, self.client.entry) from error
+            found = explain(error, self.node, self.client.entry)
+            if getattr(error, "status_code", None) == 413 and path in ("/snapshots", "/backups"):
+                raise OperationError(found.message, "nxgov's snapshots and backups count against the quotas of its "
+                                     f"own project (clouds.yaml entry {self.client.entry!r}) on node {self.node}: "
+                                     "raise its gigabytes, snapshots, backups and backup_gigabytes quotas "
+                                     "(openstack quota set)") from error
+            raise found from error
         return response.json() if response.content else {}
 
     def volumes(self, project_id: str) -> list[dict[str, Any]]:

@@ -405,6 +405,7 @@ class Renderer:
                 "quota_backups": -1,
                 "quota_backup_gigabytes": -1,
                 "quota_snapshots": -1,
+                "quota_gigabytes": -1,
                 "osapi_volume_workers": 1,
                 "volumes_dir": str(state / "volumes"),
                 "rootwrap_config": str(self.layout.venv / "etc" / "cinder" / "rootwrap.conf"),

@@ -277,6 +277,9 @@ class Processes:
             argv = (str(bin_ / "gunicorn"), "--chdir", str(L.lib), "--bind", f"127.0.0.1:{port}",
                     "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--timeout", "600",
                     "--graceful-timeout", "5", "--keep-alive", "120", "--name", f"nxlab-{region}-{name}",
+                    # no request-line limit (gunicorn's is 4094 bytes): Nova asks Neutron for the ports of every
+                    # listed server in one GET, over 4 KiB from ~100 servers (real deployments allow 64 KiB)
+                    "--limit-request-line", "0",
                     "nxlab_wsgi:application")
             env = {"NXLAB_APP": app, "NXLAB_CONFIG_FILES": str(conf), env_dir: str(conf.parent)}
             out.append(Service(region, name, argv, env, port, path))
