@@ -1,8 +1,9 @@
 """``backup restore``: bring a system back on a named node from its latest good copies (Zhongwei after Yinchuan is
 lost, or the backup cloud itself).
 
-Into the system's department project on that node (made by ``nxgov cloud apply`` on a primary node; made here, with
-the tags ``nxgov`` and ``nxgov-restore``, on a backup node, where nxgov provisions nothing else):
+Into the system's department project as the node's Keystone has it (one Keystone serves the primary nodes and, in
+the lab, the backup cloud: the project ``nxgov cloud apply`` made); a backup node whose own Keystone lacks it gets it
+made, tagged ``nxgov`` and ``nxgov-restore`` (a primary node without it is refused: run ``nxgov cloud apply``):
 
 1. when the node is neither the backup cloud nor the node a copy was made on, the copy's chain is staged there
    first: its containers copied from the backup cloud's store into the node's store (rsync, resumable) and its

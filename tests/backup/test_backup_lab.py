@@ -360,6 +360,31 @@ def test_restore_brings_a_system_back_on_the_other_node_and_a_rerun_makes_nothin
     ctx.cinder("zhongwei").delete("volumes", volume_id, force=True)
 
 
+def test_restore_on_the_backup_cloud_boots_the_system_there_in_its_department(world: World) -> None:
+    run = world.nx("-o", "json", "backup", "restore", "--system", "labedu-exam", "--to", "backup", "--yes")
+    assert run.code == 0, run.err + run.out
+    made = run.json()["made"]["labedu-exam-app-1"]
+    ctx = world.sdk()
+    conn = ctx.clients["backup"].conn
+    project = conn.identity.find_project("labedu", ignore_missing=False)   # one Keystone: the department's own
+    try:
+        server = conn.compute.get_server(made["server_id"])
+        assert server.status == "ACTIVE" and server.project_id == project.id
+        [volume_id] = made["volumes"]
+        from nxgov.lab.openstack.volumes import volume_file
+
+        copy = good_copies(world)["labedu-exam/zhongwei"]
+        with StateStore.open(Path(world.env["NXGOV_STATE"])) as db:
+            assert blocks(volume_file(LAB, "backup", volume_id).read_bytes()) == catalog.manifest(
+                db, copy["id"])["sha256s"]
+    finally:
+        conn.compute.delete_server(made["server_id"])
+        conn.compute.wait_for_delete(conn.compute.get_server(made["server_id"]), wait=120)
+        for volume in made["volumes"]:
+            ctx.cinder("backup").wait("volumes", volume, "available", ("in-use", "detaching"))
+            ctx.cinder("backup").delete("volumes", volume, force=True)
+
+
 def test_an_unreachable_backup_cloud_is_a_clear_error_and_nothing_is_recorded_as_good(world: World) -> None:
     clouds = yaml.safe_load((LAB / "clouds.yaml").read_text())
     entry = clouds["clouds"]["nxlab-backup"]
