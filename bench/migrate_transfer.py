@@ -14,26 +14,35 @@ assess``. The lab's OpenStack must already be running (this script never runs ``
    bytes are on the targets (polled over SSH), then run again. Bytes re-sent = bytes present at the kill + bytes
    sent by the re-run - total; the naive path (a re-run that copies everything again, what os-migrate users
    report) sends the total and re-sends everything that was present.
-3. Against a bare rsync: the rsync the playbook runs (playbooks/migrate/tasks/copy.yml), issued by hand from the
-   operations host through the same path (``ssh -A -R 127.0.0.1:42022:[source]:22 root@target rsync ...
-   ops@127.0.0.1:/srv/X/data/ /srv/X/data/``, an ssh-agent holding the legacy key), against ``nxgov migrate
-   replicate`` of the same one system, each onto a fresh target directory, alternating, best of ``--rate-runs``.
-   Goal: nxgov's rate at least 0.8 of rsync's.
+3. Against a bare rsync: the rsync command line the copy runs (``rsync_argv`` of
+   playbooks/migrate/library/nxgov_data.py, the same function), issued by hand from the operations host through the
+   same path (``ssh -A -R 127.0.0.1:42022:[source]:22 root@target rsync ... ops@127.0.0.1:/srv/X/data/
+   /srv/X/data/``, an ssh-agent holding the legacy key), against ``nxgov migrate replicate`` of the same one
+   system, each onto a fresh target directory, alternating, best of ``--rate-runs`` (each measure's best on its
+   own; every run's figures are in the JSON). nxgov is timed three ways: end to end (the command's wall, estate,
+   OpenStack reads and preflight logins included); the copy step, what nxgov does between starting the transfer and
+   having the verified copy recorded: from the start of the copy task (its ``playbook_on_task_start`` event) to the
+   copy's record in the state store (``migration_copies.taken``), the copy, both manifests and the playbook's end
+   included; and the copy task alone (its duration on the target in the event stream: SSH session, rsync, the
+   target's manifest). Goal: nxgov's rate at least 0.8 of rsync's, i.e. rsync's seconds / nxgov's >= 0.8.
 
 Teardown always: the estate's cloud resources pruned, the legacy hosts removed, the temporary folder deleted.
-Run as root: ``.venv/bin/python bench/migrate_transfer.py [--systems 10] [--mib 100] [--workers 4]``.
+Run as root: ``.venv/bin/python bench/migrate_transfer.py [--systems 10] [--mib 100] [--workers 4]
+[--rate-runs 3] [--rate-only]`` (``--rate-only``: only 3., on the first system).
 The table is printed, then the figures as one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -41,6 +50,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec  # noqa: E402
+from nxgov.migrate.steps import COPY_TASK  # noqa: E402
 
 NXGOV = ROOT / ".venv" / "bin" / "nxgov"
 LAB = Path("/var/lib/nxgov/lab")
@@ -61,6 +72,10 @@ TUNNEL_PORT = 42022
 RATE_GOAL = 0.8
 KILL_AT = 0.5
 _RECEIVED = re.compile(r"^Total bytes received: ([\d,]+)", re.MULTILINE)
+_spec = importlib.util.spec_from_file_location("nxgov_data", ROOT / "playbooks/migrate/library/nxgov_data.py")
+assert _spec is not None and _spec.loader is not None
+DATA_MODULE = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(DATA_MODULE)
 _RSYNC_RATE = re.compile(r"^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+([\d,.]+) bytes/sec", re.MULTILINE)
 
 
@@ -227,17 +242,43 @@ def copies(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for s in report["systems"] for c in s["copies"]]
 
 
-def copy_step(report: dict[str, Any]) -> tuple[float, float] | None:
-    """The copy task of a one-system run from its ansible-runner events: (seconds, rsync's own bytes/s)."""
-    folder = Path(report["systems"][0]["artifacts"]) / "artifacts" / "replicate" / "job_events"
+def _time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def copy_step(report: dict[str, Any], state: Path) -> dict[str, float]:
+    """A one-system run's copy from its ansible-runner events and its record: the copy step (the copy task's start
+    to the copy recorded in the state store), the copy task on the target alone and on the source (its manifest),
+    the time from the task's last end on a host to the record, rsync's own bytes/s."""
+    (system,) = report["systems"]
+    folder = Path(system["artifacts"]) / "artifacts" / "replicate" / "job_events"
+    source = f"source-{system['system']}"
+    started: datetime | None = None
+    ended: list[datetime] = []
+    task_s = source_s = rate = 0.0
     for path in folder.glob("*.json"):
         event = json.loads(path.read_text())
         data = event.get("event_data") or {}
-        if event.get("event") == "runner_on_ok" and data.get("task") == "copy the data paths from the source":
-            out = "".join(str(r.get("stdout", "")) for r in (data.get("res") or {}).get("results", []))
-            rate = _RSYNC_RATE.search(out)
-            return float(data.get("duration") or 0.0), float(rate.group(1).replace(",", "")) if rate else 0.0
-    return None
+        if data.get("task") != COPY_TASK:
+            continue
+        if event.get("event") == "playbook_on_task_start":
+            started = _time(event["created"])
+        elif event.get("event") == "runner_on_ok":
+            ended.append(_time(event["created"]))
+            if data.get("host") == source:
+                source_s = float(data.get("duration") or 0.0)
+                continue
+            task_s = float(data.get("duration") or 0.0)
+            found = _RSYNC_RATE.search(str((data.get("res") or {}).get("stdout", "")))
+            rate = float(found.group(1).replace(",", "")) if found else 0.0
+    with sqlite3.connect(state) as db:
+        (taken,) = db.execute("SELECT taken FROM migration_copies WHERE run = ?", (system["run"],)).fetchone()
+    if started is None or not task_s or not ended:
+        raise RuntimeError(f"no copy task in the events of {folder}")
+    return {"copy_step_s": (_time(taken) - started).total_seconds(), "copy_task_s": task_s,
+            "source_task_s": source_s, "recorded_after_s": (_time(taken) - max(ended)).total_seconds(),
+            "rsync_rate": rate}
 
 
 def mine(marker: str) -> list[int]:
@@ -269,17 +310,13 @@ def agent(work: Path, key: str) -> Iterator[dict[str, str]]:
 
 
 def bare_rsync(work: Path, env: dict[str, str], system: System) -> tuple[float, int, float]:
-    """The playbook's rsync issued by hand through the same path: (wall seconds, bytes received, rsync's bytes/s)."""
+    """The copy's rsync issued by hand through the same path: (wall seconds, bytes received, rsync's bytes/s)."""
     known = f"/var/lib/nxgov-migrate/bench-rsync-{system.code}.known_hosts"
     host_key = (LAB / "hosts" / system.code / "ssh_host_ed25519_key.pub").read_text().split()[:2]
-    rsh = (f"ssh -p {TUNNEL_PORT} -o HostKeyAlias=nxgov-source -o StrictHostKeyChecking=yes "
-           f"-o UserKnownHostsFile={known} -o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=2 "
-           "-o ConnectTimeout=10")
     data = f"/srv/{system.code}/data"
     line = shlex.quote("nxgov-source " + " ".join(host_key))
-    rsync = shlex.join(["rsync", "--archive", "--delete", "--partial-dir=.nxgov-partial", "--stats",
-                        "--no-human-readable", "--timeout=60", "--bwlimit=0", "--rsh", rsh,
-                        f"ops@127.0.0.1:{data}/", f"{data}/"])
+    rsync = shlex.join(DATA_MODULE.rsync_argv({"user": "ops", "port": TUNNEL_PORT, "known_hosts_file": known,
+                                               "io_timeout": 60, "bwlimit": "0"}, data))
     remote = f"mkdir -p {data} /var/lib/nxgov-migrate && printf '%s\\n' {line} > {known} && {rsync}"
     argv = ["ssh", "-A", "-i", credential("lab-servers")["ssh_key"], "-o", "IdentitiesOnly=yes",
             "-o", "ControlMaster=no", "-o", f"UserKnownHostsFile={work / 'bench_known_hosts'}",
@@ -299,10 +336,17 @@ def bare_rsync(work: Path, env: dict[str, str], system: System) -> tuple[float, 
 
 # -- the benchmark -------------------------------------------------------------------------------------------------
 
+def lab_pytest_runs() -> bool:
+    """Whether a pytest runs that may use the lab (one run with ``-m "not lab"`` does not)."""
+    listed = subprocess.run(["pgrep", "-af", "pytest"], capture_output=True, text=True, check=False).stdout
+    return any("not lab" not in line and any(word.rsplit("/", 1)[-1] == "pytest" for word in line.split()[1:])
+               for line in listed.splitlines())
+
+
 def wait_for_quiet_lab(limit: float) -> None:
-    """Others run the lab's end-to-end tests: wait until no pytest runs (polled every 30 s)."""
+    """Others run the lab's end-to-end tests: wait until no pytest that may use the lab runs (polled every 30 s)."""
     deadline = time.monotonic() + limit
-    while subprocess.run(["pgrep", "-f", "pytest"], capture_output=True, check=False).returncode == 0:
+    while lab_pytest_runs():
         if time.monotonic() > deadline:
             raise SystemExit(f"pytest still runs against the lab after {limit:.0f} s; try again later")
         say("pytest is running (someone uses the lab): waiting 30 s")
@@ -311,8 +355,14 @@ def wait_for_quiet_lab(limit: float) -> None:
 
 def measure(args: argparse.Namespace, work: Path, systems: list[System], shell: Shell, nx: Nxgov,
             figures: dict[str, Any]) -> None:
+    if not args.rate_only:
+        wave_and_resume(args, work, systems, shell, nx, figures)
+    rate(args, work, systems[0], figures["source_bytes"] // len(systems), shell, nx, figures)
+
+
+def wave_and_resume(args: argparse.Namespace, work: Path, systems: list[System], shell: Shell, nx: Nxgov,
+                    figures: dict[str, Any]) -> None:
     codes = [s.code for s in systems]
-    total_source = figures["source_bytes"]
 
     # 1. The wave.
     say(f"wave: replicate {len(codes)} systems, --workers {args.workers}")
@@ -370,44 +420,54 @@ def measure(args: argparse.Namespace, work: Path, systems: list[System], shell: 
         "resumed_systems": sum(1 for s in resumed["systems"] if s["resumed"]),
     }
 
-    # 3. One system: nxgov against a bare rsync through the same path.
-    one = systems[0]
-    best_nx: dict[str, float] = {}
-    best_rsync: dict[str, float] = {}
+
+
+def rate(args: argparse.Namespace, work: Path, one: System, source_bytes: int, shell: Shell, nx: Nxgov,
+         figures: dict[str, Any]) -> None:
+    """3. One system: nxgov against a bare rsync through the same path."""
+    nx_runs: list[dict[str, float]] = []
+    rsync_runs: list[dict[str, float]] = []
+    size = 0
     with agent(work, credential("legacy-ssh")["ssh_key"]) as env:
         for run in range(args.rate_runs):
-            say(f"rate: run {run + 1} of {args.rate_runs} ({one.code}, {mib(total_source / len(systems))})")
+            say(f"rate: run {run + 1} of {args.rate_runs} ({one.code}, {mib(source_bytes)})")
             wipe(shell, one)
             seconds, single = nx.replicate([one.code], 1)
             (copy,) = copies(single)
-            step = copy_step(single) or (0.0, 0.0)
-            if not best_nx or seconds < best_nx["seconds"]:
-                best_nx = {"seconds": seconds, "bytes": copy["bytes"], "bytes_sent": copy["bytes_sent"],
-                           "copy_step_s": step[0], "rsync_rate": step[1]}
+            size = copy["bytes"]
+            nx_runs.append({"seconds": seconds, **copy_step(single, work / "state.db")})
             wipe(shell, one)
             seconds, received, rate = bare_rsync(work, env, one)
-            if data_bytes(shell, one) != copy["bytes"]:
+            if data_bytes(shell, one) != size:
                 raise RuntimeError("the bare rsync did not copy the same bytes")
-            if not best_rsync or seconds < best_rsync["seconds"]:
-                best_rsync = {"seconds": seconds, "bytes_received": received, "rsync_rate": rate}
-    size = best_nx["bytes"]
-    nx_rate, rsync_rate = size / best_nx["seconds"], size / best_rsync["seconds"]
+            rsync_runs.append({"seconds": seconds, "bytes_received": received, "rsync_rate": rate})
+            last = nx_runs[-1]
+            say(f"rate: nxgov {last['seconds']:.2f} s end to end, copy step {last['copy_step_s']:.2f} s (copy task "
+                f"{last['copy_task_s']:.2f} s, source's {last['source_task_s']:.2f} s, recorded "
+                f"{last['recorded_after_s']:.2f} s after); bare rsync {seconds:.2f} s")
+
+    def best(runs: list[dict[str, float]], key: str, high: bool = False) -> float:
+        return max(r[key] for r in runs) if high else min(r[key] for r in runs)
+
+    rsync_s = best(rsync_runs, "seconds")
+    nx_s, step_s, task_s = best(nx_runs, "seconds"), best(nx_runs, "copy_step_s"), best(nx_runs, "copy_task_s")
     figures["rate"] = {
-        "system": one.code, "bytes": size,
-        "nxgov_seconds": round(best_nx["seconds"], 2), "nxgov_mib_per_s": round(nx_rate / MIB, 1),
-        "nxgov_copy_step_seconds": round(best_nx["copy_step_s"], 2),
-        "nxgov_rsync_reported_mib_per_s": round(best_nx["rsync_rate"] / MIB, 1),
-        "rsync_seconds": round(best_rsync["seconds"], 2), "rsync_mib_per_s": round(rsync_rate / MIB, 1),
-        "rsync_reported_mib_per_s": round(best_rsync["rsync_rate"] / MIB, 1),
-        "ratio": round(nx_rate / rsync_rate, 2),
-        "copy_step_ratio": round(best_rsync["seconds"] / best_nx["copy_step_s"], 2) if best_nx["copy_step_s"] else None,
+        "system": one.code, "bytes": size, "runs": {"nxgov": nx_runs, "rsync": rsync_runs},
+        "nxgov_seconds": round(nx_s, 2), "nxgov_mib_per_s": round(size / nx_s / MIB, 1),
+        "nxgov_copy_step_seconds": round(step_s, 2), "nxgov_copy_step_mib_per_s": round(size / step_s / MIB, 1),
+        "nxgov_copy_task_seconds": round(task_s, 2),
+        "nxgov_rsync_reported_mib_per_s": round(best(nx_runs, "rsync_rate", True) / MIB, 1),
+        "rsync_seconds": round(rsync_s, 2), "rsync_mib_per_s": round(size / rsync_s / MIB, 1),
+        "rsync_reported_mib_per_s": round(best(rsync_runs, "rsync_rate", True) / MIB, 1),
+        "ratio": round(rsync_s / nx_s, 2), "copy_step_ratio": round(rsync_s / step_s, 2),
+        "copy_task_ratio": round(rsync_s / task_s, 2),
     }
 
 
-def table(figures: dict[str, Any], args: argparse.Namespace) -> None:
-    wave, again, res, rate = figures["wave"], figures["wave_again"], figures["resume"], figures["rate"]
+def wave_rows(figures: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
+    wave, again, res = figures["wave"], figures["wave_again"], figures["resume"]
     n = len(figures["systems"])
-    rows = [
+    return [
         (f"wave of {n} x {args.mib} MiB (--workers {args.workers}): wall", f"{wave['seconds']:.1f} s", "", "-"),
         ("  bytes sent (rsync's count) / on the targets", f"{wave['bytes_sent']:,} / {wave['bytes']:,}", "", "-"),
         ("  rate", f"{wave['mib_per_s']:.1f} MiB/s", "", "-"),
@@ -418,14 +478,24 @@ def table(figures: dict[str, Any], args: argparse.Namespace) -> None:
         ("  bytes re-sent (present at the kill + re-run's - total)", f"{res['resent_bytes']:,}",
          f"{res['naive_resent_bytes']:,}", "much less than naive"),
         ("  re-run wall", f"{res['rerun_seconds']:.1f} s", "", "-"),
-        (f"one system ({mib(rate['bytes'])}), fresh target: wall", f"{rate['nxgov_seconds']:.2f} s",
-         f"{rate['rsync_seconds']:.2f} s", "-"),
-        ("  rate (end to end)", f"{rate['nxgov_mib_per_s']:.1f} MiB/s", f"{rate['rsync_mib_per_s']:.1f} MiB/s",
+    ]
+
+
+def table(figures: dict[str, Any], args: argparse.Namespace) -> None:
+    rate = figures["rate"]
+    rows = [] if args.rate_only else wave_rows(figures, args)
+    rows += [
+        (f"one system ({mib(rate['bytes'])}), fresh target, best of {args.rate_runs}: end to end",
+         f"{rate['nxgov_seconds']:.2f} s, {rate['nxgov_mib_per_s']:.1f} MiB/s",
+         f"{rate['rsync_seconds']:.2f} s, {rate['rsync_mib_per_s']:.1f} MiB/s",
          f"ratio {rate['ratio']:.2f} (goal >= {RATE_GOAL})"),
-        ("  the copy step alone (its ansible task; rsync's own rate)",
-         f"{rate['nxgov_copy_step_seconds']:.2f} s; {rate['nxgov_rsync_reported_mib_per_s']:.1f} MiB/s",
-         f"{rate['rsync_reported_mib_per_s']:.1f} MiB/s",
-         f"ratio {rate['copy_step_ratio']}" if rate["copy_step_ratio"] else "-"),
+        ("  the copy step (copy task's start to the verified copy recorded)",
+         f"{rate['nxgov_copy_step_seconds']:.2f} s, {rate['nxgov_copy_step_mib_per_s']:.1f} MiB/s", "",
+         f"ratio {rate['copy_step_ratio']:.2f} (goal >= {RATE_GOAL})"),
+        ("  the copy task alone (on the target: session, rsync, manifest)", f"{rate['nxgov_copy_task_seconds']:.2f} s",
+         "", f"ratio {rate['copy_task_ratio']:.2f}"),
+        ("  rsync's own rate", f"{rate['nxgov_rsync_reported_mib_per_s']:.1f} MiB/s",
+         f"{rate['rsync_reported_mib_per_s']:.1f} MiB/s", "-"),
     ]
     header = ("work", "nxgov", "naive re-run / bare rsync", "goal / note")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
@@ -439,6 +509,7 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=100, help="MiB of data per system (1 MiB files; at most 400)")
     parser.add_argument("--workers", type=int, default=4, help="replicate's --workers for the wave")
     parser.add_argument("--rate-runs", type=int, default=3, help="runs of the one-system comparison (best shown)")
+    parser.add_argument("--rate-only", action="store_true", help="only the one-system comparison (3.), no wave")
     parser.add_argument("--wait", type=float, default=1200, help="seconds to wait for the lab's pytest runs to end")
     args = parser.parse_args()
     if os.geteuid() != 0:

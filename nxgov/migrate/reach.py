@@ -18,6 +18,11 @@ from nxgov.network.drivers.errors import AuthenticationError, UnreachableError
 from nxgov.network.drivers.hostkeys import KnownHosts
 
 CONNECT_TIMEOUT_S = 10.0
+PYTHONS = ("python3.13", "python3.12", "python3.11", "python3.10", "python3.9", "python3.8", "/usr/bin/python3",
+           "python3")
+"""Where Ansible's interpreter discovery looks, in its order (ansible-core's INTERPRETER_PYTHON_FALLBACK)."""
+_FIND_PYTHON = ("for p in " + " ".join(PYTHONS) + '; do q=$(command -v "$p") && "$q" -c "" 2>/dev/null '
+                '&& echo "$q" && exit 0; done; exit 1')
 
 
 @dataclass(frozen=True)
@@ -60,13 +65,29 @@ def connect(client: paramiko.SSHClient, system: str, login: Login) -> None:
                                login.reach_fix) from error
 
 
-def check(known_hosts: KnownHosts, system: str, login: Login) -> None:
-    """Log in once and out again: the host key is trusted (or checked) and the login works, before a playbook runs."""
+def check(known_hosts: KnownHosts, system: str, login: Login) -> str | None:
+    """Log in once and out again: the host key is trusted (or checked) and the login works, before a playbook runs.
+    Returns the Python interpreter for Ansible there (:func:`python`; None when none is found: Ansible's own
+    discovery then says what is missing)."""
     client = known_hosts.client(system)
     try:
         connect(client, system, login)
+        return python(client)
     finally:
         client.close()
+
+
+def python(client: paramiko.SSHClient) -> str | None:
+    """The first of :data:`PYTHONS` that runs on the host of ``client``'s session, as a path (a name that is
+    there but does not run, such as a version manager's shim for a version not installed, is passed over)."""
+    try:
+        _, out, _ = client.exec_command(_FIND_PYTHON, timeout=CONNECT_TIMEOUT_S)
+        found = out.read().decode(errors="replace").strip()
+        done = out.channel.recv_exit_status()
+    except (OSError, paramiko.SSHException):
+        return None
+    first = (found.splitlines() or [""])[0]
+    return first if done == 0 and first.startswith("/") else None
 
 
 def describe(error: BaseException) -> str:

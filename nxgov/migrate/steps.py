@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,15 @@ from nxgov.estate.model import System
 from nxgov.estate.source import HOOKS_DIR
 from nxgov.migrate import lifecycle, runs
 from nxgov.migrate.agent import Agent
-from nxgov.migrate.ansible import PlaybookResult, TaskResult, ansible_env, run_playbook, ssh_options
+from nxgov.migrate.ansible import (
+    TaskResult,
+    ansible_env,
+    end_masters,
+    master_command,
+    masters,
+    run_playbook,
+    ssh_options,
+)
 from nxgov.migrate.reach import Login, check
 from nxgov.migrate.tunnel import PREFIX as TUNNEL_PREFIX
 from nxgov.migrate.tunnel import command as tunnel_command
@@ -57,8 +64,8 @@ IO_TIMEOUT_S = 60
 """rsync gives up after this long without traffic (a source cut off mid-copy fails the step, not hangs it);
 ``NXGOV_MIGRATE_IO_TIMEOUT`` (seconds) overrides it."""
 HEALTH_RETRIES = 10
-_BYTES = re.compile(r"^@@nxgov-bytes (\d+)$", re.MULTILINE)
-_RECEIVED = re.compile(r"^Total bytes received: ([\d,]+)", re.MULTILINE)
+COPY_TASK = "copy the data paths from the source and take the manifests"
+"""The task (playbooks/migrate/tasks/copy.yml) whose results on the source and the targets are the copy's record."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,8 @@ VERBS: Mapping[str, Verb] = {
 }
 PLAYS: Mapping[str, list[str]] = {
     "replicate": ["copy the data paths onto each running target (rsync over SSH, only what differs)",
-                  "take the SHA-256 manifests on the targets and the source; record the copy"],
+                  "take the SHA-256 manifests on the targets after the copy and on the source meanwhile; record "
+                  "the copy"],
     "test": ["start the system on the targets", "check their health URL from the operations host",
              "stop them again (the source keeps serving, untouched)"],
     "cutover": ["stop the service at the source", "copy the last changes onto the targets",
@@ -273,12 +281,10 @@ def _one(job: Job, store: StateStore, runs_dir: Path, audit_log: AuditLog, known
     verb = job.verb
     event = verb.begin or verb.done
     _, resumed = lifecycle.check(store, job.code, event)
-    for target in job.targets:
-        check(known_hosts, job.code, _at(job.server_login, target.address))
-    check(known_hosts, job.code, job.source)
+    pythons = _preflight(job, known_hosts)
     run_id, folder, interrupted = runs.start_run(store, job.code, verb.name, runs_dir)
     for earlier in interrupted:
-        left = end_leftovers(earlier)
+        left = end_leftovers(earlier) + end_masters(earlier)
         if left:
             log.info("%s: stopped %d process(es) an interrupted run left running (%s)", job.code, len(left), earlier)
     if verb.begin is not None and not resumed:
@@ -290,7 +296,7 @@ def _one(job: Job, store: StateStore, runs_dir: Path, audit_log: AuditLog, known
         on_task(job.code, result)
 
     try:
-        return _drive(job, store, run_id, folder, resumed, audit_log, known_hosts, step, io_timeout)
+        return _drive(job, store, run_id, folder, resumed, audit_log, known_hosts, step, io_timeout, pythons)
     except StepFailed:
         raise
     except Exception as error:
@@ -298,18 +304,39 @@ def _one(job: Job, store: StateStore, runs_dir: Path, audit_log: AuditLog, known
         raise
 
 
+def _preflight(job: Job, known_hosts: KnownHosts) -> dict[str, str | None]:
+    """Log in to every target and to the legacy host, all at once (the first failure, in that order, is raised):
+    each inventory name's Python interpreter."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    logins = {**{t.name: _at(job.server_login, t.address) for t in job.targets}, _source_host(job): job.source}
+    with ThreadPoolExecutor(len(logins)) as pool:
+        found = list(pool.map(lambda login: check(known_hosts, job.code, login), logins.values()))
+    return dict(zip(logins, found, strict=True))
+
+
 def _drive(job: Job, store: StateStore, run_id: int, folder: Path, resumed: bool, audit_log: AuditLog,
-           known_hosts: KnownHosts, step: Callable[[TaskResult], None], io_timeout: int) -> StepReport:
+           known_hosts: KnownHosts, step: Callable[[TaskResult], None], io_timeout: int,
+           pythons: Mapping[str, str | None]) -> StepReport:
     verb = job.verb
-    with Agent(job.source_key) as agent, tunnels(folder, _tunnels(job, folder, known_hosts)):
-        env = ansible_env(known_hosts.path, agent.environment)
-        inventory = _inventory(job, known_hosts)
+    with (Agent(job.source_key) as agent, tunnels(folder, _tunnels(job, folder, known_hosts)),
+          masters(folder, lambda control: _masters(job, known_hosts, control), agent.environment) as control):
+        env = ansible_env(known_hosts.path, control, agent.environment)
+        inventory = _inventory(job, pythons)
         extravars = _extravars(job, known_hosts, io_timeout)
-        outcome, failure = _playbooks(job, verb.playbook, folder, inventory, extravars, env, step)
-        copies: list[runs.Copy] = []
-        notes: list[str] = []
-        if failure is None and verb.name in ("replicate", "cutover"):
-            copies, notes = _record_copies(store, run_id, job, outcome)
+        ended: list[TaskResult] = []
+        recorded: list[tuple[list[runs.Copy], list[str]]] = []
+
+        def on_task(result: TaskResult) -> None:
+            """Each task's end; the copy is recorded as soon as its task has ended well on every host."""
+            step(result)
+            if verb.name in ("replicate", "cutover") and result.task == COPY_TASK and not recorded:
+                ended.append(result)
+                if len(ended) == 1 + len(job.targets) and all(r.status in ("ok", "changed") for r in ended):
+                    recorded.append(_record_copies(store, run_id, job, ended))
+
+        failure = _playbooks(job, verb.playbook, folder, inventory, extravars, env, on_task)
+        copies, notes = recorded[0] if recorded else ([], [])
         if failure is None:
             _after_success(store, job)
             change = lifecycle.advance(store, job.code, verb.done, audit_log, {"run": run_id})
@@ -331,26 +358,22 @@ def _at(login: Login | None, address: str) -> Login:
 
 
 def _playbooks(job: Job, playbook: str, folder: Path, inventory: dict[str, Any], extravars: dict[str, Any],
-               env: dict[str, str], step: Callable[[TaskResult], None]) -> tuple[PlaybookResult, str | None]:
-    """The pre hooks, nxgov's playbook, the post hooks, stopping at the first that fails: (nxgov's playbook's
-    result, the failure in one sentence or None)."""
+               env: dict[str, str], step: Callable[[TaskResult], None]) -> str | None:
+    """The pre hooks, nxgov's playbook, the post hooks, stopping at the first that fails: the failure in one
+    sentence, or None."""
     pre, post = job.hooks
     sequence = [*((p, f"pre-{i}") for i, p in enumerate(pre, 1)), (PLAYBOOKS / playbook, job.verb.name),
                 *((p, f"post-{i}") for i, p in enumerate(post, 1))]
-    main: PlaybookResult | None = None
     for path, ident in sequence:
         result = run_playbook(path, folder=folder, ident=ident, inventory=inventory, extravars=extravars, env=env,
-                              on_task=step)
-        if ident == job.verb.name:
-            main = result
+                              on_task=step, forks=_forks(job))
         if not result.ok:
             failure = result.failure
             where = (f"task '{failure.task}' on {failure.host}: {failure.message}" if failure else
                      f"ansible-runner says {result.status} (rc {result.rc})")
             hook = "" if ident == job.verb.name else f"hook {path.name}: "
-            return main or result, f"{hook}{where}"
-    assert main is not None
-    return main, None
+            return f"{hook}{where}"
+    return None
 
 
 def _roll_back(job: Job, store: StateStore, run_id: int, folder: Path, inventory: dict[str, Any],
@@ -358,7 +381,7 @@ def _roll_back(job: Job, store: StateStore, run_id: int, folder: Path, inventory
                audit_log: AuditLog) -> str:
     """A failed cutover: run the rollback playbook at once; the system is rolled back when the source serves."""
     result = run_playbook(PLAYBOOKS / "rollback.yml", folder=folder, ident="rollback", inventory=inventory,
-                          extravars=extravars, env=env, on_task=step)
+                          extravars=extravars, env=env, on_task=step, forks=_forks(job))
     if not result.ok:
         where = result.failure.message if result.failure else result.status
         return (f"{failure}; the automatic rollback failed too ({where}): the source may be stopped, run "
@@ -394,8 +417,20 @@ def _after_failure(job: Job, reason: str) -> str:
     return f"fix the cause and run `nxgov migrate {name} --system {job.code}` again (nothing moved in the lifecycle)"
 
 
-def _inventory(job: Job, known_hosts: KnownHosts) -> dict[str, Any]:
-    """The Ansible inventory of one job: generated from the estate and the nodes, never written by hand."""
+def _source_host(job: Job) -> str:
+    """The legacy host's name in the inventory."""
+    return f"source-{job.code}"
+
+
+def _forks(job: Job) -> int:
+    """Enough for the source and every target at once (the copy task runs on all of them together)."""
+    return max(5, 1 + len(job.targets))
+
+
+def _inventory(job: Job, pythons: Mapping[str, str | None]) -> dict[str, Any]:
+    """The Ansible inventory of one job: generated from the estate and the nodes, never written by hand.
+    ``pythons``: each host's Python interpreter found at the preflight login (a host without one is left to
+    Ansible's discovery)."""
     import sys
 
     source = job.source
@@ -412,9 +447,12 @@ def _inventory(job: Job, known_hosts: KnownHosts) -> dict[str, Any]:
             "ansible_ssh_private_key_file": str(login.credentials.ssh_key),
             "ansible_ssh_extra_args": "-o ForwardAgent=yes",
             "nxgov_node": target.node, "nxgov_health_url": target.health_url}
+    for name, host in [(_source_host(job), src), *targets.items()]:
+        if pythons.get(name):
+            host["ansible_python_interpreter"] = pythons[name]
     return {"all": {
         "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
-        "children": {"source": {"hosts": {f"source-{job.code}": src}}, "targets": {"hosts": targets}}}}
+        "children": {"source": {"hosts": {_source_host(job): src}}, "targets": {"hosts": targets}}}}
 
 
 def _tunnels(job: Job, folder: Path, known_hosts: KnownHosts) -> dict[str, list[str]]:
@@ -427,6 +465,19 @@ def _tunnels(job: Job, folder: Path, known_hosts: KnownHosts) -> dict[str, list[
                                    login.user, login.credentials.ssh_key, TUNNEL_PORT, job.source.host,
                                    job.source.port)
             for t in job.targets}
+
+
+def _masters(job: Job, known_hosts: KnownHosts, control: Path) -> list[list[str]]:
+    """The commands that open the run's SSH masters to the legacy host (unless the verb's playbook does not go there:
+    ``test``) and the targets, logging in as the inventory does."""
+    args = ssh_options(known_hosts.path, control)
+    login = job.server_login
+    commands = [] if job.verb.name == "test" else [
+        master_command(args, job.source.host, job.source.port, job.source.user, job.source_key, False)]
+    if login is not None and login.credentials is not None:
+        commands += [master_command(args, t.address, login.port, login.user, login.credentials.ssh_key, True)
+                     for t in job.targets]
+    return commands
 
 
 def _extravars(job: Job, known_hosts: KnownHosts, io_timeout: int) -> dict[str, Any]:
@@ -454,24 +505,20 @@ def _extravars(job: Job, known_hosts: KnownHosts, io_timeout: int) -> dict[str, 
 
 
 def _record_copies(store: StateStore, run_id: int, job: Job,
-                   result: PlaybookResult) -> tuple[list[runs.Copy], list[str]]:
-    """Each target's copy from the run's events: bytes sent (rsync's own count), its manifest against the
-    source's."""
-    source = result.registered(f"source-{job.code}", "take the manifest of the data paths")
-    source_text = _manifest_text(source)
+                   results: Sequence[TaskResult]) -> tuple[list[runs.Copy], list[str]]:
+    """Each target's copy from the copy task's results (:data:`COPY_TASK`, on the source and the targets): bytes sent
+    (rsync's own count), its manifest against the source's."""
+    found = {r.host: r.res for r in results if r.task == COPY_TASK}
+    source_text = str(found.get(_source_host(job), {}).get("manifest", ""))
     source_sha = hashlib.sha256(source_text.encode()).hexdigest()
     out, notes = [], []
     for target in job.targets:
-        manifest = result.registered(target.name, "take the manifest of the data paths")
-        copied = result.registered(target.name, "copy the data paths from the source") or {}
-        if manifest is None:
+        copied = found.get(target.name)
+        if copied is None or "manifest" not in copied:
             continue
-        text = _manifest_text(manifest)
-        sent = sum(int(m.group(1).replace(",", "")) for item in copied.get("results", [])
-                   for m in [_RECEIVED.search(str(item.get("stdout", "")))] if m)
-        totals = _BYTES.search(str(manifest.get("stdout", "")))
-        copy = runs.Copy(job.code, target.name, runs.now(), len(text.splitlines()), int(totals.group(1)) if totals
-                         else 0, sent, hashlib.sha256(text.encode()).hexdigest(), source_sha)
+        text = str(copied["manifest"])
+        copy = runs.Copy(job.code, target.name, runs.now(), int(copied.get("files", 0)), int(copied.get("bytes", 0)),
+                         int(copied.get("received", 0)), hashlib.sha256(text.encode()).hexdigest(), source_sha)
         runs.record_copy(store, run_id, copy, text)
         out.append(copy)
         if not copy.matches_source:
@@ -479,11 +526,3 @@ def _record_copies(store: StateStore, run_id: int, job: Job,
             notes.append(f"{target.name}: {differ} manifest lines differ from the source's (it changed during the "
                          "copy); the cutover copies the rest with the source stopped")
     return out, notes
-
-
-def _manifest_text(res: Mapping[str, Any] | None) -> str:
-    if res is None:
-        return ""
-    lines = [ln for ln in str(res.get("stdout", "")).splitlines() if not ln.startswith("@@nxgov-bytes ")]
-    return "\n".join(lines) + ("\n" if lines else "")
-
