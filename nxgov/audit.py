@@ -259,6 +259,18 @@ class AuditLog:
         """
         return self._check(self._snapshot())[0]
 
+    def verify_incremental(self, previous: Checkpoint | None = None) -> tuple[VerifyReport, Checkpoint | None]:
+        """:meth:`verify` for a reader that checks again and again (the exporter): the part of the log a checkpoint
+        covers is only compared as raw bytes, its records not parsed. The checkpoint is ``previous`` (what the
+        last call returned) or else the one :meth:`preflight` left (read, never written); one that does not match
+        means a full check, as in :meth:`preflight`. Returns the report and the checkpoint of what verified."""
+        return self._check(self._snapshot(), previous or _read_checkpoint(self.checkpoint_path))
+
+    def last_record(self) -> AuditRecord | None:
+        """The log's last record (None when the log is empty or missing, or its last line is not a record)."""
+        line = _last_line(self.path)
+        return None if line is None else _parse(line)
+
     def _check(
         self, snapshot: _Snapshot, trusted: _Checkpoint | None = None
     ) -> tuple[VerifyReport, _Checkpoint | None]:
@@ -513,6 +525,10 @@ class _Checkpoint:
     records: int
     hash: str
     prev: str
+
+
+Checkpoint = _Checkpoint
+"""What :meth:`AuditLog.verify_incremental` returns for its next call (opaque to callers)."""
 
 
 def _read_checkpoint(path: Path) -> _Checkpoint | None:

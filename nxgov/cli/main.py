@@ -16,10 +16,12 @@ from typer.core import TyperGroup, TyperOption
 
 from nxgov import __version__
 from nxgov.cli import audit as audit_cmd
+from nxgov.cli import backup as backup_cmd
 from nxgov.cli import cloud as cloud_cmd
 from nxgov.cli import estate as estate_cmd
 from nxgov.cli import lab as lab_cmd
 from nxgov.cli import migrate as migrate_cmd
+from nxgov.cli import monitor as monitor_cmd
 from nxgov.cli import net as net_cmd
 from nxgov.cli import net_devices
 from nxgov.cli.context import OutputFormat, Settings
@@ -37,9 +39,11 @@ app = typer.Typer(
 )
 app.add_typer(estate_cmd.app, name="estate")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(backup_cmd.app, name="backup")
 app.add_typer(cloud_cmd.app, name="cloud")
 app.add_typer(lab_cmd.app, name="lab")
 app.add_typer(migrate_cmd.app, name="migrate")
+app.add_typer(monitor_cmd.app, name="monitor")
 net_devices.register(net_cmd.app)
 app.add_typer(net_cmd.app, name="net")
 

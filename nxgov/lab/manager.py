@@ -34,7 +34,7 @@ import yaml
 
 from nxgov.errors import InputError, LabError
 from nxgov.estate.model import Device, Estate
-from nxgov.lab import frr, sshd
+from nxgov.lab import frr, prometheus, sshd
 from nxgov.lab.apt import ensure_packages, missing_packages
 from nxgov.lab.frr import Extranet, cabled
 from nxgov.lab.hosts import LegacyHosts, LegacyHostSpec
@@ -49,8 +49,9 @@ from nxgov.lab.sshd import ensure_key
 Progress = Callable[[str], None]
 PARTS: tuple[str, ...] = ("netsim", "extranet", "legacy-hosts", "openstack")
 SIMULATED = ("huawei_vrp", "h3c_comware")
-PACKAGES: tuple[str, ...] = (*frr.PACKAGES, *sshd.PACKAGES, *REQUIRED_APT)
-"""Every Debian package some part of the lab runs on (the simulators need none)."""
+PACKAGES: tuple[str, ...] = (*frr.PACKAGES, *sshd.PACKAGES, *REQUIRED_APT, *prometheus.PACKAGES)
+"""Every Debian package some part of the lab runs on (the simulators need none), and the Prometheus the exporter's
+tests scrape it with."""
 LEGACY_DATA_FILES = 50
 
 

@@ -143,6 +143,13 @@ class Archive:
         os.replace(temporary, path)
 
 
+def last_archived(store: StateStore) -> dict[str, str]:
+    """Each archived device → when its newest version was taken (ISO 8601 UTC). A backup that finds the
+    configuration unchanged adds no version, so this is when the configuration last changed and was archived."""
+    rows = store.connection.execute("SELECT device, MAX(taken) FROM config_versions GROUP BY device").fetchall()
+    return dict(rows)
+
+
 def backup(targets: Sequence[Target], archive: Archive, options: SessionOptions, *, workers: int = 20,
            audit: AuditLog | None = None, hooks: Sequence[Hook] = ()) -> RunResult[Target]:
     """Read every target's running configuration and archive it; one audit record per device.

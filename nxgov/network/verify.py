@@ -298,10 +298,12 @@ def save(store: StateStore, report: Report) -> None:
 
 
 def latest(store: StateStore, estate: str) -> list[dict[str, Any]]:
-    """The latest stored result of every site of ``estate`` (what the exporter publishes)."""
+    """The latest stored result of every site of ``estate`` (what the exporter publishes); ``planes`` maps each
+    plane to its state (up, down, unknown)."""
     rows = store.connection.execute(
-        "SELECT site, checked, state, down_planes, routed FROM verify_results WHERE estate = ? ORDER BY site",
-        (estate,)).fetchall()
+        "SELECT site, checked, state, down_planes, routed, json_extract(detail, '$.planes') FROM verify_results "
+        "WHERE estate = ? ORDER BY site", (estate,)).fetchall()
     return [{"site": site, "checked": checked, "state": state, "down_planes": json.loads(down),
-             "routed_at_region": None if routed is None else json.loads(routed)}
-            for site, checked, state, down, routed in rows]
+             "routed_at_region": None if routed is None else json.loads(routed),
+             "planes": {plane: value["state"] for plane, value in json.loads(planes or "{}").items()}}
+            for site, checked, state, down, routed, planes in rows]

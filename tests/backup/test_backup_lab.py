@@ -385,6 +385,24 @@ def test_restore_on_the_backup_cloud_boots_the_system_there_in_its_department(wo
             ctx.cinder("backup").delete("volumes", volume, force=True)
 
 
+def test_the_exporter_publishes_each_systems_backup_state_from_the_catalog(world: World) -> None:
+    status = {r["system"]: r for r in world.nx("-o", "json", "backup", "status").json()["systems"]}
+    check = world.nx("-o", "json", "monitor", "check", "--only", "backup")
+    assert check.code == 0, check.err
+    samples = {(m["name"], s["labels"]["system"], s["labels"].get("result", "")): s["value"]
+               for m in check.json()["metrics"] for s in m["samples"]}
+    web, exam = status["labdrc-web"], status["labedu-exam"]
+    assert samples[("nxgov_backup_rpo_met", "labdrc-web", "")] == 1.0
+    assert samples[("nxgov_backup_rpo_seconds", "labdrc-web", "")] == web["rpo_s"] == 3600
+    assert samples[("nxgov_backup_last_good_timestamp_seconds", "labdrc-web", "")] == datetime.fromisoformat(
+        web["last_good"]).timestamp()
+    assert samples[("nxgov_backup_last_drill_result", "labdrc-web", "passed")] == 1.0
+    assert samples[("nxgov_backup_last_drill_result", "labedu-exam", "failed")] == 1.0
+    assert samples[("nxgov_backup_drill_due_timestamp_seconds", "labedu-exam", "")] == pytest.approx(
+        datetime.fromisoformat(exam["drill_due"]).timestamp(), abs=120)
+    assert samples[("nxgov_backup_last_verify_result", "labedu-exam", "ok")] == 1.0
+
+
 def test_an_unreachable_backup_cloud_is_a_clear_error_and_nothing_is_recorded_as_good(world: World) -> None:
     clouds = yaml.safe_load((LAB / "clouds.yaml").read_text())
     entry = clouds["clouds"]["nxlab-backup"]

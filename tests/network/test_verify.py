@@ -124,8 +124,8 @@ def test_results_are_kept_as_the_latest_per_site(tmp_path: Path, lab: Lab) -> No
         rows = latest(store, "lab")
     assert rows == [
         {"site": REGION, "checked": "2026-01-01T00:00:00+00:00", "state": "both-up", "down_planes": [],
-         "routed_at_region": None},
+         "routed_at_region": None, "planes": {"A": "up", "B": "up"}},
         {"site": CITY, "checked": "2026-01-01T00:00:00+00:00", "state": "both-up", "down_planes": [],
-         "routed_at_region": ["A", "B"]},
+         "routed_at_region": ["A", "B"], "planes": {"A": "up", "B": "up"}},
         {"site": COUNTY, "checked": "2026-01-01T00:01:00+00:00", "state": "degraded", "down_planes": ["A"],
-         "routed_at_region": ["B"]}]
+         "routed_at_region": ["B"], "planes": {"A": "down", "B": "up"}}]
