@@ -170,6 +170,11 @@ def test_plane_a_down_is_degraded_while_the_county_stays_routed_over_b(flow: Flo
         for _ in range(5):  # and the county stays reachable over plane B
             assert _next_hops(flow, county_prefix) == plane_b
             time.sleep(0.2)
+        check = flow.nx("-o", "json", "monitor", "check", "--only", "extranet")   # what the exporter publishes
+        assert check.code == 0, check.err
+        planes = {(s["labels"]["site"], s["labels"]["plane"]): s["value"] for m in check.json()["metrics"]
+                  if m["name"] == "nxgov_extranet_plane_up" for s in m["samples"]}
+        assert planes == {(code, plane): float(plane == "B") for code in SITES for plane in ("A", "B")}
     finally:
         flow.extranet.set_plane("A", up=True)
     result, document, took = flow.verify_until(all_both_up, "every site both-up again")
