@@ -29,7 +29,7 @@ from nxgov.backup.drill import plan_drill
 from nxgov.backup.rebuild import WAIT_S, boot, restore_volume
 from nxgov.backup.store import transfer
 from nxgov.cloud import naming
-from nxgov.cloud.actual import paged
+from nxgov.cloud.actual import COMPUTE_MICROVERSION, paged
 from nxgov.cloud.connect import explain
 from nxgov.errors import InputError, OperationError
 from nxgov.estate.errors import suggest
@@ -106,8 +106,8 @@ def _name(copy: catalog.Copy) -> str:
 def _servers(ctx: Backup, node: str, project: str) -> dict[str, dict[str, Any]]:
     client = ctx.clients[node]
     try:
-        listed = paged(client.conn.compute, "/servers/detail", "servers", {"all_tenants": "True",
-                                                                            "project_id": project}, "2.47")
+        listed = paged(client.conn.compute, "/servers/detail", "servers",
+                       {"all_tenants": "True", "project_id": project}, COMPUTE_MICROVERSION)
     except Exception as error:
         raise explain(error, node, client.entry) from error
     return {s["name"]: s for s in listed}

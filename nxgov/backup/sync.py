@@ -72,12 +72,13 @@ def plan_sync(ctx: Backup, codes: list[str] | None = None, when: datetime | None
     """What ``backup sync`` would do: read the nodes and the catalog, change nothing."""
     estate = ctx.loaded.estate
     systems = protected_systems(estate, codes)
-    for node in {p.node for p in protected_volumes(estate, systems)} | {s.backup.to for s in systems if s.backup}:
+    volumes = protected_volumes(estate, systems)
+    for node in {p.node for p in volumes} | {s.backup.to for s in systems if s.backup}:
         ctx.store(node)
-    found = _volume_ids(ctx, protected_volumes(estate, systems))
+    found = _volume_ids(ctx, volumes)
     steps = []
     with StateStore.open(ctx.state) as store:
-        for volume in protected_volumes(estate, systems):
+        for volume in volumes:
             steps.append(_step(store, volume, found.get(volume.key), when or datetime.now(UTC), ctx))
     mirrored = [compare(ctx.clients[node], ctx.clients[to], name) for node, name, to in images(estate, systems)]
     return SyncPlan(mirrored, steps)

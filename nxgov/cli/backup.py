@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -66,7 +67,7 @@ def sync(ctx: typer.Context, system: SystemOption = None, dry_run: DryRunOption 
                                                    i.name)),
                    [i for i in plan.images if i.action != "same"], name="backup images",
                    key=lambda i: f"image:{i.node}/{i.name}", workers=2, hooks=hooks)
-    note = (lambda _m: None) if options.json else (lambda m: err_console.print(f"  {escape(m)}", highlight=False))
+    note = _note(options)
     copied = run(lambda step: sync_volume(ctx_backup, step, timetable, note), plan.volumes, name="backup sync",
                  key=lambda step: step.volume.key, workers=workers, hooks=hooks)
     done: list[TargetResult[Any]] = [*mirrored.results, *copied.results]
@@ -246,7 +247,7 @@ def drill(ctx: typer.Context, system: SystemOption = None, dry_run: DryRunOption
         raise typer.Exit(ExitCode.FAILED)
     audit = _audit(options)
     audit.preflight()
-    note = (lambda _m: None) if options.json else (lambda m: err_console.print(f"  {escape(m)}", highlight=False))
+    note = _note(options)
     evidence = []
     for p in plans:
         record = run_drill(ctx_backup, p, note)
@@ -287,7 +288,7 @@ def restore(ctx: typer.Context,
         raise typer.Exit(ExitCode.FAILED)
     audit = _audit(options)
     audit.preflight()
-    note = (lambda _m: None) if options.json else (lambda m: err_console.print(f"  {escape(m)}", highlight=False))
+    note = _note(options)
     try:
         made = run_restore(ctx_backup, plan, note)
     except Exception as error:
@@ -381,6 +382,11 @@ def _show_drills(options: Settings, rows: list[dict[str, Any]], verb: str) -> No
                       + (f": {escape(r['detail'])}" if r["detail"] else ""), escape(checks),
                       "yes" if r["cleaned_up"] else "[red]no[/]")
     console.print(table)
+
+
+def _note(options: Settings) -> Callable[[str], None]:
+    """Where the SDK's step notes go: stderr for people, nowhere with -o json."""
+    return (lambda _m: None) if options.json else (lambda m: err_console.print(f"  {escape(m)}", highlight=False))
 
 
 def _connect(options: Settings) -> Backup:
