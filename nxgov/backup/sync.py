@@ -21,7 +21,7 @@ volume (a runner task).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,12 +29,12 @@ from typing import Any
 from nxgov.backup import catalog
 from nxgov.backup.cinder import Cinder, project_id
 from nxgov.backup.context import Backup
-from nxgov.backup.images import ImageState, compare
+from nxgov.backup.images import ImageState, compare, mirror
 from nxgov.backup.policy import Protected, images, protected_systems, protected_volumes
 from nxgov.backup.store import read_manifest, stored_bytes, transfer
 from nxgov.errors import NxgovError, OperationError
 from nxgov.rates import rate_at
-from nxgov.runner import Outcome, SkipTarget
+from nxgov.runner import Hook, Outcome, SkipTarget, TargetResult, run
 from nxgov.state import StateStore
 
 GIB = 1 << 30
@@ -119,6 +119,20 @@ def _step(store: StateStore, volume: Protected, found: dict[str, Any] | None, wh
         return VolumeStep(volume, found["id"], "full", "the chain's full copy is older than retain "
                           f"({system.backup.retain}): a new chain lets the old one be pruned")
     return VolumeStep(volume, found["id"], "incremental", f"changes since copy {last.id} ({last.started})")
+
+
+def run_sync(ctx: Backup, plan: SyncPlan, timetable: list[tuple[int, str]], *, workers: int = 4,
+             hooks: Sequence[Hook] = (), note: Callable[[str], None] = lambda _m: None) -> list[TargetResult[Any]]:
+    """Carry out ``plan``: the images that differ mirrored (two at once), then every volume copied (``workers`` at
+    once); one result per image (``image:<node>/<name>``) and per volume (its key), never raising for one."""
+    mirrored = run(lambda i: Outcome(True, {"image": i.name, "hash": mirror(ctx.clients[i.node],
+                                                                          ctx.clients[i.backup_node], i.name)
+                                            .source_hash}),
+                   [i for i in plan.images if i.action != "same"], name="backup images",
+                   key=lambda i: f"image:{i.node}/{i.name}", workers=2, hooks=hooks)
+    copied = run(lambda step: sync_volume(ctx, step, timetable, note), plan.volumes, name="backup sync",
+                 key=lambda step: step.volume.key, workers=workers, hooks=hooks)
+    return [*mirrored.results, *copied.results]
 
 
 def sync_volume(ctx: Backup, step: VolumeStep, timetable: list[tuple[int, str]],

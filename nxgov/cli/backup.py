@@ -14,7 +14,6 @@ from nxgov.errors import ExitCode
 
 if TYPE_CHECKING:
     from nxgov.backup.context import Backup
-    from nxgov.runner import TargetResult
 
 app = typer.Typer(help="Back up protected systems to the backup cloud: sync, verify, drill, status, prune, restore.",
                   no_args_is_help=True)
@@ -35,9 +34,9 @@ def sync(ctx: typer.Context, system: SystemOption = None, dry_run: DryRunOption 
     """Copy every protected volume to the backup cloud (snapshot, incremental Cinder backup, rsync of the backup
     to the backup cloud's store, import there) and keep the systems' images identical there. A re-run sends only
     what changed; a killed run resumes where it stopped."""
-    from nxgov.backup.sync import plan_sync, sync_volume
+    from nxgov.backup.sync import plan_sync, run_sync
     from nxgov.rates import parse_timetable
-    from nxgov.runner import AuditHook, run
+    from nxgov.runner import AuditHook, Status
 
     options = settings(ctx)
     timetable = parse_timetable(bwlimit)
@@ -59,22 +58,12 @@ def sync(ctx: typer.Context, system: SystemOption = None, dry_run: DryRunOption 
                      json=options.json, refusal="backup sync changes the nodes and the backup cloud and asks first",
                      hint="add --yes to go ahead (or --dry-run to see what it does)"):
         raise typer.Exit(ExitCode.FAILED)
-    audit = _audit(options)
-    hooks = [AuditHook(audit, "backup sync")]
-    from nxgov.backup.images import mirror
-
-    mirrored = run(lambda i: _image_outcome(mirror(ctx_backup.clients[i.node], ctx_backup.clients[i.backup_node],
-                                                   i.name)),
-                   [i for i in plan.images if i.action != "same"], name="backup images",
-                   key=lambda i: f"image:{i.node}/{i.name}", workers=2, hooks=hooks)
-    note = _note(options)
-    copied = run(lambda step: sync_volume(ctx_backup, step, timetable, note), plan.volumes, name="backup sync",
-                 key=lambda step: step.volume.key, workers=workers, hooks=hooks)
-    done: list[TargetResult[Any]] = [*mirrored.results, *copied.results]
+    done = run_sync(ctx_backup, plan, timetable, workers=workers, hooks=[AuditHook(_audit(options), "backup sync")],
+                    note=_note(options))
     results = [{"target": r.name, "status": r.status.value, "error": r.error,
                 "copy": r.data if isinstance(r.data, dict) else None, "skipped": r.data if isinstance(r.data, str)
                 else None} for r in done]
-    ok = mirrored.ok and copied.ok
+    ok = all(r.status is not Status.failed for r in done)
     if options.json:
         emit_json({"schema": SCHEMA.format("sync"), "dry_run": False, "ok": ok, "results": results})
     else:
@@ -92,12 +81,6 @@ def ago(seconds: float | None) -> str:
             parts.append(f"{left // size}{unit}")
             left %= size
     return " ".join(parts[:2])
-
-
-def _image_outcome(state: Any) -> Any:
-    from nxgov.runner import Outcome
-
-    return Outcome(True, {"image": state.name, "hash": state.source_hash})
 
 
 @app.command()

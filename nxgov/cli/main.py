@@ -24,6 +24,8 @@ from nxgov.cli import migrate as migrate_cmd
 from nxgov.cli import monitor as monitor_cmd
 from nxgov.cli import net as net_cmd
 from nxgov.cli import net_devices
+from nxgov.cli import region as region_cmd
+from nxgov.cli import status as status_cmd
 from nxgov.cli.context import OutputFormat, Settings
 from nxgov.cli.output import configure_logging, emit_json, error_document, people_to_stderr, print_error
 from nxgov.errors import ExitCode, InputError, InternalError, Interrupted, NxgovError
@@ -46,6 +48,8 @@ app.add_typer(migrate_cmd.app, name="migrate")
 app.add_typer(monitor_cmd.app, name="monitor")
 net_devices.register(net_cmd.app)
 app.add_typer(net_cmd.app, name="net")
+region_cmd.register(app)
+app.command(name="status")(status_cmd.status)
 
 
 def _version(value: bool) -> None:

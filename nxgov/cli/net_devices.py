@@ -200,14 +200,13 @@ def _select(options: Settings, names: list[str] | None, site: str | None,
 
 def _render(options: Settings, estate: Estate, devices: list[Device]) -> dict[str, str]:
     """Each device's configuration rendered from its intent (the estate and the stored IPv6 plan)."""
-    from nxgov.network.intent import build_intents
     from nxgov.network.planstore import stored_plan
-    from nxgov.network.render import render
+    from nxgov.network.render import candidates
     from nxgov.state import StateStore
 
     with StateStore.open(options.state) as store:
         outcome = stored_plan(store, estate)
-    return {intent.name: render(intent) for intent in build_intents(outcome, [d.name for d in devices])}
+    return candidates(outcome, [d.name for d in devices])
 
 
 def _read_candidates(directory: Path, devices: list[Device]) -> dict[str, str]:

@@ -175,7 +175,7 @@ def prepare(loaded: LoadedEstate, systems: Sequence[System], verb: str, *, remov
     rate = check_bwlimit(bwlimit)
     spec = VERBS[verb]
     estate = loaded.estate
-    base = loaded.path if loaded.path.is_dir() else loaded.path.parent
+    base = (loaded.path if loaded.path.is_dir() else loaded.path.parent).resolve()  # ansible-runner runs elsewhere
     ready = []
     for system in systems:
         source = system.source

@@ -137,6 +137,13 @@ COMMANDS: tuple[Command, ...] = (
             frozenset({"estate", "state"}), False,
             "nothing (a broken audit chain is a metric, nxgov_audit_chain_intact 0, not a failure)", watches=("state",),
             seed="ipv6", also_under=frozenset({"audit"})),
+    Command("status", ("status", "--timeout", "2"), frozenset({"estate", "state"}), False,
+            "nothing (the workspace's clouds.yaml names no cloud, so every node is unreachable, and the tiny estate's "
+            "system was never drilled: exit 3)", watches=("state",), seed="ipv6", clean_code=3,
+            also_under=frozenset({"audit"})),
+    Command("plan", ("plan",), frozenset({"estate", "state"}), False,
+            "nothing (the workspace's clouds.yaml names no cloud: the cloud part cannot be read, exit 2)",
+            watches=("state",), seed="ipv6", clean_code=2),
     Command("monitor-check-cloud", ("monitor", "check", "--only", "cloud", "--timeout", "2"), frozenset({"estate"}),
             False, "nothing (the workspace's clouds.yaml names no cloud: every node is down, exit 1)", clean_code=1,
             also_under=frozenset({"state", "audit"})),

@@ -8,10 +8,11 @@ lines, sub-view lines indented one space per level, addresses in the devices' up
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from nxgov.errors import InputError
-from nxgov.network.intent import DeviceIntent
+from nxgov.network.intent import DeviceIntent, build_intents
+from nxgov.network.ipv6plan import PlanOutcome
 from nxgov.network.render import cisco_ios, comware, frr, vrp
 
 RENDERERS: dict[str, Callable[[DeviceIntent], str]] = {
@@ -31,4 +32,9 @@ def render(intent: DeviceIntent) -> str:
     return renderer(intent)
 
 
-__all__ = ["RENDERERS", "render"]
+def candidates(outcome: PlanOutcome, devices: Collection[str] | None = None) -> dict[str, str]:
+    """Each device's (or each of ``devices``') configuration rendered from the IPv6 plan ``outcome``, by name."""
+    return {intent.name: render(intent) for intent in build_intents(outcome, devices)}
+
+
+__all__ = ["RENDERERS", "candidates", "render"]
