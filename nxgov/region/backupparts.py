@@ -15,13 +15,12 @@ from typing import Any
 from nxgov.backup.status import SystemStatus
 from nxgov.errors import NxgovError
 from nxgov.migrate.lifecycle import State
+from nxgov.migrate.status import ON_CLOUD
 from nxgov.region.context import Region
 from nxgov.region.group import GroupPlan, PartResult
 from nxgov.region.parts import Deferred, Part, fingerprint
 from nxgov.runner import AuditHook, Status
 from nxgov.state import StateStore
-
-ON_THE_CLOUD = (State.CUT_OVER, State.FINALIZED)
 
 
 def plan(region: Region, planned: set[str]) -> GroupPlan:
@@ -51,7 +50,7 @@ def plan(region: Region, planned: set[str]) -> GroupPlan:
         if current is not None and current.state is State.RETIRED:
             continue
         if system.source is not None and cutover not in planned and (current is None
-                                                                     or current.state not in ON_THE_CLOUD):
+                                                                     or current.state.value not in ON_CLOUD):
             group.deferred.append(Deferred(key=f"sync:{code}", reason="not on the cloud yet: its backups start "
                                            "after its cutover"))
             continue

@@ -41,7 +41,7 @@ from nxgov.cloud.planner import managed_nodes
 from nxgov.errors import NxgovError
 from nxgov.estate.model import Estate
 from nxgov.migrate.runs import Run, runs
-from nxgov.migrate.status import MigrationStatus, Tally, migration_status
+from nxgov.migrate.status import ON_CLOUD, MigrationStatus, Tally, migration_status
 from nxgov.monitor.cloudread import NodeReading, read_node
 from nxgov.network import attention, confirm
 from nxgov.network.verify import latest
@@ -204,7 +204,9 @@ def region_status(estate: Estate, store: StateStore, clients: Mapping[str, NodeC
     stuck = [item for item in attention.open_items(store) if item.device in devices]
     pending = [p for p in confirm.open_changes(store.path) if p.estate == estate.estate]
     latest_runs = [run for s in estate.systems if s.source is not None for run in runs(store, s.code, 1)]
-    items = [*_node_items(nodes), *_cloud_items(drift, cloud_error), *_backup_items(backup),
+    migrating = {row.system for row in migration.systems if row.state not in ON_CLOUD}  # its backups start after
+    items = [*_node_items(nodes), *_cloud_items(drift, cloud_error),  # cutover: nothing of it to copy or drill yet
+             *_backup_items([row for row in backup if row.system not in migrating]),
              *_migration_items(migration, latest_runs, store), *_site_items(sites),
              *(Attention("device", item.device, f"{item.operation} left the device in a state nobody chose "
                          f"(since {item.noted}): {item.detail}", f"nxgov net history {item.device}",
