@@ -81,8 +81,7 @@ def apply(ctx: typer.Context,
     region = _region(options, workers, "apply")
     if saved is not None and plan_file is not None:
         check_estate(saved, region.loaded.estate.estate, plan_file)
-    if not dry_run:
-        region.audit_log.preflight()
+    region.audit_log.preflight()  # a dry run is audited too
     planning = make_plan(region, migrate=chosen)
     if saved is not None and plan_file is not None:
         refuse_changed(saved, planning.plan, plan_file)
