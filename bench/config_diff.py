@@ -46,7 +46,7 @@ from nxgov.network.drivers.vrp import VrpDriver  # noqa: E402
 PEERS = ROOT / "bench" / ".venv-peers"
 BEFORE = "d9657e5"
 """The last commit with the quadratic config.py."""
-SYNTAX = VrpDriver.syntax
+SYNTAX = VrpDriver.dialect.syntax
 
 PEER_SCRIPT = """
 import json, sys, time

@@ -39,9 +39,9 @@ def _noisy(tmp_path: Path, *args: str) -> Run:
 def test_the_sdk_configures_no_logging() -> None:
     import nxgov.cloud.transport
     import nxgov.estate.loader
-    import nxgov.network.drivers.base
+    import nxgov.network.drivers.session
 
-    for module in (nxgov.cloud.transport, nxgov.network.drivers.base, nxgov.estate.loader):
+    for module in (nxgov.cloud.transport, nxgov.network.drivers.session, nxgov.estate.loader):
         assert isinstance(module.log, logging.Logger)
         assert module.log.name == module.__name__
         assert module.log.handlers == []

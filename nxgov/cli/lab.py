@@ -21,7 +21,10 @@ app = typer.Typer(help="The rehearsal lab: rehearse a change on real services be
 
 LabDir = Annotated[Path | None, typer.Option("--lab-dir", help="Lab directory (env NXGOV_LAB_DIR; "
                                                                "default /var/lib/nxgov/lab)")]
-PARTS_HELP = "Parts to act on, comma-separated: netsim, extranet, legacy-hosts, openstack (default: all)"
+PARTS_HELP = ("Parts to start, comma-separated: netsim, extranet, legacy-hosts, openstack (default: these four), "
+              "monitoring (the exporter and a Prometheus scraping it: only when named)")
+DOWN_HELP = ("Parts to remove, comma-separated: netsim, extranet, legacy-hosts, openstack, monitoring "
+             "(default: everything the lab recorded)")
 
 
 def _lab(ctx: typer.Context, lab_dir: Path | None, with_estate: bool) -> Lab:
@@ -33,18 +36,20 @@ def _lab(ctx: typer.Context, lab_dir: Path | None, with_estate: bool) -> Lab:
         from nxgov.estate import load_estate
 
         estate = load_estate(settings(ctx).estate).estate
-    return Lab(lab_dir or default_lab_dir(), estate, settings(ctx).state)
+    options = settings(ctx)
+    return Lab(lab_dir or default_lab_dir(), estate, options.state, estate_path=options.estate,
+               audit_log=options.audit_log)
 
 
-def _parts(value: str | None) -> list[str]:
-    from nxgov.lab.manager import PARTS
+def _parts(value: str | None, default: tuple[str, ...]) -> list[str]:
+    from nxgov.lab.manager import ALL_PARTS
 
     if not value:
-        return list(PARTS)
+        return list(default)
     chosen = [p.strip() for p in value.split(",") if p.strip()]
-    unknown = [p for p in chosen if p not in PARTS]
+    unknown = [p for p in chosen if p not in ALL_PARTS]
     if unknown:
-        raise InputError(f"unknown lab part {unknown[0]!r}", f"use some of: {', '.join(PARTS)}")
+        raise InputError(f"unknown lab part {unknown[0]!r}", f"use some of: {', '.join(ALL_PARTS)}")
     return chosen
 
 
@@ -53,11 +58,16 @@ def up(ctx: typer.Context, lab_dir: LabDir = None,
        only: Annotated[str | None, typer.Option("--only", help=PARTS_HELP)] = None,
        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be built; change nothing")] = False,
        ) -> None:
-    """Bring the lab up from the estate (use --estate inventories/lab). Safe to re-run: running parts are kept."""
+    """Bring the lab up from the estate (use --estate inventories/lab). Safe to re-run: running parts are kept.
+
+    --only monitoring starts nxgov's exporter (http://127.0.0.1:8790) and a Prometheus scraping it
+    (http://127.0.0.1:9090), reading this command's estate, --state and --audit-log, and waits for the first scrape."""
     import time
 
+    from nxgov.lab.manager import PARTS
+
     lab = _lab(ctx, lab_dir, with_estate=True)
-    parts = _parts(only)
+    parts = _parts(only, PARTS)
     if dry_run:
         plan = lab.plan(parts)
         if settings(ctx).json:
@@ -131,21 +141,26 @@ def status(ctx: typer.Context, lab_dir: LabDir = None) -> None:
 
 @app.command()
 def down(ctx: typer.Context, lab_dir: LabDir = None,
+         only: Annotated[str | None, typer.Option("--only", help=DOWN_HELP)] = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed")] = False) -> None:
     """Remove every process, namespace, link and mount the lab made (by recorded PID and name)."""
     import time
 
+    from nxgov.lab.manager import ALL_PARTS
+
     lab = _lab(ctx, lab_dir, with_estate=False)
+    parts = _parts(only, ALL_PARTS)
     if dry_run:
-        entries = [f"{e.kind} {e.name}" + (f" (pid {e.pid})" if e.pid else "") for e in lab.ledger.entries()]
+        entries = [f"{e.kind} {e.name}" + (f" (pid {e.pid})" if e.pid else "") for e in lab.ledger.entries()
+                   if only is None or e.component in parts]
         _dry_run(ctx, "nxgov.lab.down/1", "removed", entries, "remove")
         return
     preflight(ctx)
     start = time.monotonic()
-    removed = lab.down()
+    removed = lab.down(parts)
     elapsed = time.monotonic() - start
     record(ctx, "lab down", str(lab.lab_dir), "changed" if removed else "ok",
-           {"removed": len(removed), "seconds": round(elapsed, 1)})
+           {"parts": parts, "removed": len(removed), "seconds": round(elapsed, 1)})
     if settings(ctx).json:
         emit_json({"schema": "nxgov.lab.down/1", "dry_run": False, "removed": removed, "seconds": elapsed})
         return

@@ -8,9 +8,14 @@ ForceCommand is vtysh, so netmiko's ``cisco_ios`` driver can configure it and ``
 
 The cabling is nxgov's own (:func:`cabled`): every port of a device's intent becomes an interface of
 the same name (``eth<port>``, as the FRR renderer names it), and the two ends of a link between lab
-routers are the two ends of one veth pair. A port whose peer is not a lab router (a simulated VRP or
-Comware device, which has no data plane) is a veth whose far end waits in the namespace ``nxl-beyond``
-(the kernel here has no dummy interfaces): present and up, leading nowhere. The
+routers are the two ends of one veth pair. A port whose peer is not a lab router (a device the lab does
+not run) is a veth whose far end waits in the namespace ``nxl-beyond`` (the kernel here has no dummy
+interfaces): present and up, leading nowhere.
+
+A simulated VRP or Comware device (``RouterSpec.simulated``) is a router here too: the data plane of the
+simulator's device (:mod:`nxgov.lab.netsim.dataplane`), with zebra, staticd, bgpd and bfdd, its ports
+``eth<port>`` whatever the vendor calls them, cabled like any other. It has no sshd and no management port:
+its CLI is the simulator's, on loopback, which configures its FRR through vtysh. The
 routers start *bare* (hostname only: no address, no BGP), so ``nxgov net push`` configures them from
 the intent exactly as it would configure a real router. A topology may carry a router's initial
 ``config`` instead (the lab's own tests start routers already configured).
@@ -23,7 +28,7 @@ import json
 import os
 import pwd
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +65,8 @@ PACKAGES: tuple[str, ...] = ("frr", *sshd.PACKAGES)
 """Debian packages the extranet part runs on: FRRouting, and OpenSSH's server in front of vtysh."""
 VTYSH = Path("/usr/bin/vtysh")
 DAEMONS = ("zebra", "staticd", "bgpd", "ospf6d", "bfdd")
+SIMULATED_DAEMONS = ("zebra", "staticd", "bgpd", "bfdd")
+"""A simulated device's data plane: what its translated configuration uses (no OSPFv3)."""
 MGMT_BRIDGE = f"{PREFIX}mgmt"
 BEYOND = f"{PREFIX}beyond"
 MGMT_NET = ipaddress.IPv6Network("2001:db8:ffff:1::/64")  # not ffff::/64: the OpenStack lab holds ffff::1
@@ -81,7 +88,8 @@ class PortSpec:
 class RouterSpec:
     """One FRR router: ``name`` is the estate device (and the hostname), ``host`` its management address.
 
-    ``config`` is the frr.conf it starts with; None starts it bare (:func:`bare_config`).
+    ``config`` is the frr.conf it starts with; None starts it bare (:func:`bare_config`). A ``simulated``
+    router is a simulated device's data plane: no sshd, no management port (``host`` is the simulator's).
     """
 
     name: str
@@ -89,6 +97,11 @@ class RouterSpec:
     host: str
     ports: tuple[PortSpec, ...]
     config: str | None = None
+    simulated: bool = False
+
+    @property
+    def daemons(self) -> tuple[str, ...]:
+        return SIMULATED_DAEMONS if self.simulated else DAEMONS
 
     @property
     def netns(self) -> str:
@@ -147,13 +160,14 @@ class Topology:
         names = self.names()
         if len(set(names)) != len(names):
             raise LabError("the lab topology names a router twice")
-        hosts = [r.host for r in self.routers]
+        hosts = [r.host for r in self.managed()]
         if len(set(hosts)) != len(hosts):
             raise LabError("two lab routers share a management address", "give every frr device its own host")
         for r in self.routers:
             if not r.name.replace("-", "").isalnum() or len(r.netns) > 24:
                 raise LabError(f"lab router name {r.name!r}: use up to 20 letters, digits and '-'")
-            if ipaddress.ip_address(r.host) not in MGMT_NET or ipaddress.ip_address(r.host) == MGMT_NET[1]:
+            host = ipaddress.ip_address(r.host)
+            if not r.simulated and (host not in MGMT_NET or host == MGMT_NET[1]):
                 raise LabError(f"lab router {r.name} has host {r.host}, outside the lab's management network",
                                f"set the device's host in the lab estate to an address of {MGMT_NET} "
                                f"other than {MGMT_NET[1]} (the bridge)")
@@ -162,6 +176,10 @@ class Topology:
             if bad or len(set(ports)) != len(ports):
                 raise LabError(f"lab router {r.name} has unusable or repeated interface names: {', '.join(ports)}")
         self.cables()
+
+    def managed(self) -> list[RouterSpec]:
+        """The routers reached over the management bridge (every one but the simulated devices' data planes)."""
+        return [r for r in self.routers if not r.simulated]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -173,12 +191,14 @@ class Topology:
                          for r in raw["routers"]))
 
 
-def cabled(intents: Iterable[DeviceIntent], hosts: Mapping[str, str]) -> Topology:
-    """The lab routers for the FRR devices' ``intents``, each port named as the FRR renderer names it (the
-    estate's name for it, else ``eth<port>``)."""
+def cabled(intents: Iterable[DeviceIntent], hosts: Mapping[str, str], simulated: Collection[str] = ()) -> Topology:
+    """The lab routers for the devices' ``intents``, each port named as the FRR renderer names it (the estate's
+    name for it, else ``eth<port>``); the ``simulated`` devices' ports are ``eth<port>`` (vendor names are no
+    Linux interface names)."""
     return Topology(tuple(
         RouterSpec(i.name, i.site, hosts[i.name],
-                   tuple(PortSpec(p.name or port_name(p.port), p.plane, p.peer) for p in i.interfaces))
+                   tuple(PortSpec(port_name(p.port) if i.name in simulated else p.name or port_name(p.port),
+                                  p.plane, p.peer) for p in i.interfaces), simulated=i.name in simulated)
         for i in intents))
 
 
@@ -226,6 +246,10 @@ class Extranet:
         except (ValueError, KeyError, TypeError) as exc:
             raise LabError(f"the lab extranet's {self._topology_file} is not a topology this nxgov reads ({exc})",
                            "rebuild the extranet: nxgov lab up --only extranet") from exc
+
+    def vty_dir(self, router: str) -> Path:
+        """Where ``router``'s daemons have their vty sockets (vtysh --vty_socket)."""
+        return self._run_dir(router)
 
     def access(self, router: str) -> RouterAccess:
         return RouterAccess(router, self.topology().router(router).host, 22, "root", self.key_file, self.known_hosts)
@@ -275,8 +299,9 @@ class Extranet:
             peers = self.bgp_summary(r.name).get("peers", {})
             up = sum(1 for p in peers.values() if p.get("state") == "Established")
             bgp = f"BGP {up}/{len(peers)} established" if peers else "no BGP configured"
+            reached = f"CLI {r.host} (simulator)" if r.simulated else f"ssh {r.host}"
             out.append(ComponentStatus(COMPONENT, r.name, "running",
-                                       f"site {r.site}, {len(r.ports)} ports, {bgp}, ssh {r.host}"))
+                                       f"site {r.site}, {len(r.ports)} ports, {bgp}, {reached}"))
         return out
 
     def _running(self, topology: Topology) -> bool:
@@ -310,6 +335,8 @@ class Extranet:
                 os.chown(d, frr.pw_uid, frr.pw_gid)
             (rdir / "frr.conf").write_text(bare_config(r) if r.config is None else r.config)
             (rdir / "vtysh.conf").write_text("service integrated-vtysh-config\n")
+            if r.simulated:
+                continue
             (rdir / "authorized_keys").write_text(client_key + "\n")
             host_key = rdir / "ssh_host_ed25519_key"
             known.append(sshd.known_hosts_line([r.host], sshd.ensure_key(host_key, r.name)))
@@ -326,12 +353,15 @@ class Extranet:
         self._topology_file.write_text(topology.to_json())
 
     def _build_network(self, topology: Topology) -> None:
-        add_bridge(self.ledger, COMPONENT, MGMT_BRIDGE)
-        add_address(None, MGMT_BRIDGE, f"{MGMT_NET[1]}/{MGMT_NET.prefixlen}")
-        set_link(None, MGMT_BRIDGE, True)
+        if topology.managed():
+            add_bridge(self.ledger, COMPONENT, MGMT_BRIDGE)
+            add_address(None, MGMT_BRIDGE, f"{MGMT_NET[1]}/{MGMT_NET.prefixlen}")
+            set_link(None, MGMT_BRIDGE, True)
         for i, r in enumerate(topology.routers):
             add_netns(self.ledger, COMPONENT, r.netns, router=r.name)
             sysctl(r.netns, "net.ipv6.conf.all.forwarding", "1")
+            if r.simulated:
+                continue
             outside = f"nxlm{i}"
             add_veth(self.ledger, COMPONENT, (outside, None), ("mgmt0", r.netns), router=r.name)
             set_link(None, outside, True, master=MGMT_BRIDGE)
@@ -363,17 +393,19 @@ class Extranet:
         daemons = [d for d in DAEMONS if (FRR_DIR / d).exists()]
         for stage in (daemons[:1], daemons[1:]):
             for r in topology.routers:
-                for daemon in stage:
+                for daemon in (d for d in stage if d in r.daemons):
                     (self._rdir(r.name) / f"{daemon}.conf").touch()
                     spawn(self.ledger, COMPONENT, f"{r.name}/{daemon}", self._daemon_argv(r.name, daemon),
                           r.netns, self._rdir(r.name) / "log" / f"{daemon}.out", hostname=r.name, router=r.name)
             for r in topology.routers:
-                for daemon in stage:
+                for daemon in (d for d in stage if d in r.daemons):
                     sock = self._run_dir(r.name) / f"{daemon}.vty"
                     wait_for(sock.exists, 15, f"{daemon} of lab router {r.name} (see {sock.parent.parent}/log)")
         for r in topology.routers:
             run([str(VTYSH), "--vty_socket", str(self._run_dir(r.name)), "--config_dir", str(self._rdir(r.name)),
                  "-b"], netns=r.netns)
+            if r.simulated:
+                continue
             spawn(self.ledger, COMPONENT, f"{r.name}/sshd", [str(sshd.SSHD), "-D", "-e", "-f",
                   str(self._rdir(r.name) / "sshd_config")], r.netns, self._rdir(r.name) / "log" / "sshd.log",
                   hostname=r.name, router=r.name)
@@ -417,6 +449,15 @@ class Extranet:
         """Wait until :meth:`established` (a session per link between lab routers); return the seconds it took."""
         return wait_for(self.established, timeout, "every lab BGP session to be Established",
                         "look at 'show bgp summary' on the routers and at <lab>/extranet/<router>/log")
+
+    def set_link(self, router: str, peer: str, plane: str, up: bool) -> str:
+        """Bring ``router``'s port towards ``peer`` on ``plane`` down or up (the cable is cut at that end; the far
+        end loses its carrier); return it as ``router:port``."""
+        port = next((p for p in self.topology().router(router).ports if p.peer == peer and p.plane == plane), None)
+        if port is None:
+            raise LabError(f"lab router {router} has no port towards {peer} on plane {plane}")
+        set_link(self.topology().router(router).netns, port.name, up)
+        return f"{router}:{port.name}"
 
     def set_plane(self, plane: str, up: bool) -> list[str]:
         """Bring every port of ``plane`` (both ends of each link) down or up; return them as ``router:port``."""

@@ -57,20 +57,33 @@ class Prometheus:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    @property
+    def log(self) -> Path:
+        return self.directory / "prometheus.log"
+
+    def prepare(self, port: int | None = None) -> list[str]:
+        """Write the configuration and choose the port (``port``, else a free one); the command line that runs this
+        Prometheus (for a caller that starts it its own way, e.g. the lab's monitoring part, recorded in the lab's
+        ledger)."""
         if not PROMETHEUS.exists():
             raise LabError(f"{PROMETHEUS} is missing", "install Debian's prometheus package: nxgov lab install")
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / "prometheus.yml"
         path.write_text(yaml.safe_dump(self.settings), encoding="utf-8")
-        self.port = free_port()
-        log = (self.directory / "prometheus.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(PROMETHEUS), f"--config.file={path}", f"--storage.tsdb.path={self.directory / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle"],
-            stdout=log, stderr=subprocess.STDOUT)
+        self.port = port or free_port()
+        return [str(PROMETHEUS), f"--config.file={path}", f"--storage.tsdb.path={self.directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle"]
+
+    def ready(self) -> bool:
+        """Prometheus answers its readiness endpoint."""
+        return self._get("/-/ready") is not None
+
+    def start(self, timeout: float = 60.0) -> None:
+        argv = self.prepare()
+        log = self.log.open("wb")
+        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        self.wait(lambda: self._get("/-/ready") is not None, timeout, "Prometheus ready")
+        self.wait(self.ready, timeout, "Prometheus ready")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -109,8 +122,7 @@ class Prometheus:
             time.sleep(0.2)
 
     def log_tail(self) -> str:
-        path = self.directory / "prometheus.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-10:]) if path.exists() else ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-10:]) if self.log.exists() else ""
 
     def _get(self, path: str) -> bytes | None:
         try:

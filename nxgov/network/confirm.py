@@ -12,7 +12,7 @@ least the planes up it had before the push (:func:`judge`), checked no earlier t
 the commit (so a broken session has had its hold time to show) and, while waiting in the push's process,
 good for that long without a bad check between; or by the operator (``net confirm``). A change still
 pending at its deadline is **reverted**: the device is brought back to the configuration before the change
-through the driver's rollback path (:meth:`~nxgov.network.drivers.base.Driver.revert_to`: undo what was
+through the driver's rollback path (:meth:`~nxgov.network.drivers.base.NetworkDriver.revert_to`: undo what was
 added, re-add what was lost, read back and compare, save), and ``pushed.cfg`` is restored. A row stays
 open until one of them happens, so if the waiting process is killed, ``net revert-due`` (run by hand, cron
 or CI) reverts what is overdue. A change whose commit failed and was rolled back by the push itself is

@@ -14,7 +14,9 @@ Routing design (the same on every platform, and the lab's FRR routers' own):
   The parent's end is passive where the platform has it (FRR, VRP, Cisco IOS; Comware has no such command):
   the child opens every session, so no OPEN collisions.
 - **Plane preference**: equal by default; a router that learns a prefix over both planes (a dual-homed
-  one) load-shares over them (ECMP, as many paths as planes). Preferring a plane for a site would
+  one) load-shares over them (ECMP, as many paths as the prefix can arrive over: one per plane, or one per
+  link to a neighbouring site that has several devices on a plane, so that no plane is left out of the
+  load-sharing by BGP's tie-breaks). Preferring a plane for a site would
   add a local-preference on one plane's sessions; no estate field asks for it yet.
 
 Interfaces are numbered ports (the plan's stable port numbers, uplinks first). A port's name is the
@@ -32,7 +34,7 @@ from nxgov.errors import InputError
 from nxgov.estate.model import Device, Platform, RouterModel, SiteLevel
 from nxgov.estate.ports import default_name, namer
 from nxgov.network.ipv6plan import Plan, PlanOutcome
-from nxgov.network.topology import Link, planes_of
+from nxgov.network.topology import Link, Topology, planes_of
 
 KEEPALIVE_S, HOLD_S, CONNECT_RETRY_S = 1, 3, 1
 BFD_INTERVAL_MS, BFD_MULTIPLIER = 300, 3
@@ -156,8 +158,18 @@ def _intent(outcome: PlanOutcome, plan: Plan, name: str) -> DeviceIntent:
         site_prefix=plan.site_prefix(site.code),
         interfaces=tuple(interfaces),
         neighbors=tuple(neighbors),
-        ecmp_paths=max(1, len(topology.planes)),
+        ecmp_paths=_ecmp_paths(topology, name),
     )
+
+
+def _ecmp_paths(topology: Topology, name: str) -> int:
+    """One path per plane, or as many as ``name`` has links to the devices of one neighbouring site: each of them
+    carries that site's block (a city with a dual-homed router and a CE per plane: four)."""
+    per_site: dict[str, int] = {}
+    for link in (*topology.uplinks.get(name, ()), *topology.downlinks.get(name, ())):
+        site = topology.devices[link.child if link.parent == name else link.parent].site
+        per_site[site] = per_site.get(site, 0) + 1
+    return max(1, len(topology.planes), *per_site.values())
 
 
 def _named(device: Device, models: Mapping[str, RouterModel], interfaces: list[Interface]) -> list[Interface]:

@@ -1,10 +1,11 @@
 """Verify the extranet from the devices' own state: per site, both planes up, degraded (one named) or down.
 
 Reading. Every device that can report its state (a driver that is a
-:class:`~nxgov.network.drivers.base.StateReader`: FRR so far) is asked, concurrently, for its IPv6 BGP
-sessions and its interfaces, and a region device also for its IPv6 routes. VRP and Comware devices are
-reported *not verifiable on this platform* without being contacted: the lab's simulators have no
-control plane, so no reader of ``display bgp ipv6 peer`` could be proved against one yet.
+:class:`~nxgov.network.drivers.base.StateReader`: FRR from vtysh's JSON, Huawei VRP and H3C Comware from their
+``display`` commands read with TextFSM templates) is asked, concurrently, for its IPv6 BGP peers and its
+interfaces, and a region device also for its IPv6 routes (the getters' typed rows). A device whose answer holds
+a line its parser does not understand is a ``failed`` reading naming the lines, never read as down. A device on a
+platform without such a driver (Cisco IOS) is reported *not verifiable on this platform* without being contacted.
 
 Judging. A link (a child device's uplink on one plane) is judged from the ends that were read, each by
 the session to the neighbor address the intent gives it: **up** when every end read has it
@@ -34,8 +35,7 @@ from typing import Any, Literal
 from nxgov.errors import InputError
 from nxgov.estate.model import Estate
 from nxgov.network import inventory
-from nxgov.network.drivers import DRIVERS, SessionOptions, Target, driver
-from nxgov.network.drivers.base import StateReader
+from nxgov.network.drivers import DRIVERS, SessionOptions, StateReader, Target, driver
 from nxgov.network.intent import DeviceIntent, build_intents
 from nxgov.network.ipv6plan import PlanOutcome
 from nxgov.network.topology import Link
@@ -182,9 +182,12 @@ def read(targets: Sequence[Target], intents: dict[str, DeviceIntent], options: S
         with driver(target, options) as session:
             assert isinstance(session, StateReader)
             ports = {i.port: i.name or session.interface_name(i.port) for i in intents[target.name].interfaces}
-            return Outcome(False, Reading(target.name, target.platform, "read", "", session.get_bgp_sessions(),
-                                          session.get_interfaces(),
-                                          session.get_ipv6_routes() if target.name in routed else None, ports))
+            sessions: dict[str, str] = {peer.address: peer.state for peer in session.get_bgp_peers()}
+            interfaces = {interface.name: interface.oper_up for interface in session.get_interface_states()}
+            routes = {route.prefix: route.interfaces for route in session.get_routes()} if target.name in routed \
+                else None
+            return Outcome(False, Reading(target.name, target.platform, "read", "", sessions, interfaces, routes,
+                                          ports))
 
     result = run(task, targets, name="verify", key=lambda t: t.name, workers=workers, hooks=hooks)
     return [r.data if r.status is not Status.failed and isinstance(r.data, Reading)

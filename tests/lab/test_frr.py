@@ -17,22 +17,26 @@ import pytest
 from nxgov.errors import LabError
 from nxgov.lab.frr import BEYOND, MGMT_NET, Extranet, PortSpec, RouterSpec, Topology, bare_config, cabled
 from nxgov.lab.ledger import Ledger
+from nxgov.lab.manager import Credential, Lab, simulated_device
 from nxgov.lab.netns import namespaces
+from nxgov.lab.netsim.device import Device
+from nxgov.lab.netsim.vrp import VRP
 from nxgov.network.intent import build_intents
 from nxgov.network.ipv6plan import compute_plan
 from nxgov.network.render import render
 from tests.lab.conftest_netns import leftovers, make_lab_dir, own_extranet, wait_until
-from tests.network.estates import sample
+from tests.network.estates import sample, with_extranet
 
 REGION, CITY, COUNTY = "frr-640000", "frr-640100", "frr-640104"
+VENDOR_COUNTY = "frr-640202"  # below the simulated devices of city 640200
 
 
 def _lab_estate_topology(configured: bool = False) -> Topology:
-    """The lab estate's FRR routers cabled from a fresh plan, bare or (``configured``) starting with the
-    configuration nxgov renders for each."""
+    """The lab estate's FRR routers (but the county below the simulated devices) cabled from a fresh plan, bare or
+    (``configured``) starting with the configuration nxgov renders for each."""
     estate = sample("lab")
     assert estate.extranet is not None
-    devices = [d for d in estate.extranet.devices if d.platform == "frr"]
+    devices = [d for d in estate.extranet.devices if d.platform == "frr" and d.name != VENDOR_COUNTY]
     intents = build_intents(compute_plan(estate), [d.name for d in devices])
     topology = cabled(intents, {d.name: d.host for d in devices})
     if not configured:
@@ -51,10 +55,52 @@ def test_routers_are_cabled_port_for_port_as_the_intent_says() -> None:
         assert ipaddress.ip_address(router.host) in MGMT_NET and router.config is None
     cables = {(c.plane, c.a[0], c.b[0]) for c in topology.cables()}
     assert cables == {("A", REGION, CITY), ("B", REGION, CITY), ("A", CITY, COUNTY), ("B", CITY, COUNTY)}
-    # the simulated VRP and Comware devices have no data plane: the region's ports to them lead nowhere
+    # the devices left out of this topology (the simulated ones): the region's ports to them lead nowhere
     assert {(r.name, p.peer, p.plane) for r, p in topology.stubs()} == {
-        (REGION, "vrp-640100-a", "A"), (REGION, "cmw-640100-b", "B")}
+        (REGION, "vrp-640100-a", "A"), (REGION, "cmw-640100-b", "B"), (REGION, "vrp-640200-a", "A"),
+        (REGION, "cmw-640200-b", "B")}
     topology.validate()
+
+
+def test_simulated_devices_are_routers_cabled_like_the_others() -> None:
+    estate = sample("lab")
+    assert estate.extranet is not None
+    simulated = {d.name for d in estate.extranet.devices if d.platform != "frr"}
+    intents = build_intents(compute_plan(estate))
+    topology = cabled(intents, {d.name: d.host for d in estate.extranet.devices}, simulated)
+    topology.validate()
+    assert topology.stubs() == []
+    cables = {(c.plane, c.a[0], c.b[0]) for c in topology.cables()}
+    assert {("A", REGION, "vrp-640200-a"), ("B", REGION, "cmw-640200-b"), ("A", "vrp-640200-a", VENDOR_COUNTY),
+            ("B", "cmw-640200-b", VENDOR_COUNTY)} <= cables
+    vrp = topology.router("vrp-640200-a")
+    assert vrp.simulated and vrp.daemons == ("zebra", "staticd", "bgpd", "bfdd") and vrp.host == "127.0.0.1"
+    assert [p.name for p in vrp.ports] == ["eth0", "eth1"]  # GigabitEthernet0/0/0 and 0/0/1 on the device
+    assert [r.name for r in topology.managed()] == [REGION, CITY, COUNTY, VENDOR_COUNTY]
+
+
+def test_a_simulated_devices_ports_are_the_estates_names_on_its_data_planes_interfaces(tmp_path: Path) -> None:
+    lab = sample("lab")
+    assert lab.extranet is not None
+    estate = with_extranet(lab, devices=[{**d.model_dump(), "ports": {0: "XGigabitEthernet0/0/1"}}
+                                         if d.name == "vrp-640200-a" else d.model_dump() for d in lab.extranet.devices])
+    assert estate.extranet is not None
+    intent = next(i for i in build_intents(compute_plan(estate)) if i.name == "vrp-640200-a")
+    device = next(d for d in estate.extranet.devices if d.name == "vrp-640200-a")
+    spec = simulated_device(device, intent, Credential(tmp_path / "c.yaml", {"username": "u", "password": "p"}),
+                            tmp_path / "run")
+    assert spec.dataplane is not None and spec.dataplane.netns == "nxl-vrp-640200-a"
+    assert spec.dataplane.links == (("XGigabitEthernet0/0/1", "eth0"), ("GigabitEthernet0/0/1", "eth1"))
+    simulated = Device(spec, VRP.profile, tmp_path)  # the CLI takes the estate's name as one of its ports
+    assert simulated.interfaces.parse(["XGigabitEthernet0/0/1"]) == (1, "XGigabitEthernet0/0/1")
+    assert simulated.interfaces.is_physical("GigabitEthernet0/0/7")
+
+
+def test_the_dry_run_lists_the_simulated_devices_and_their_data_planes() -> None:
+    lines = Lab(Path("/var/lib/nxgov/lab"), sample("lab")).plan(["netsim", "extranet"])
+    assert "netsim: huawei_vrp vrp-640200-a on 127.0.0.1:20024" in lines
+    assert "extranet: FRR data plane of simulated vrp-640200-a (site 640200)" in lines
+    assert f"extranet: FRR router for {VENDOR_COUNTY} (site 640202) at 2001:db8:ffff:1::13" in lines
 
 
 def test_bare_config_names_the_router_and_routes_nothing() -> None:

@@ -189,7 +189,7 @@ def test_extranet_from_the_state_store(tmp_path: Path, store: StateStore) -> Non
                                                 (("plane", "A"), ("site", "640104")): 0,
                                                 (("plane", "B"), ("site", "640104")): 1}
     assert {dict(k)["state"]: v for k, v in found["nxgov_extranet_sites"].items()} == {
-        "both-up": 1, "degraded": 1, "down": 0, "unknown": 0, "unverified": 1}
+        "both-up": 1, "degraded": 1, "down": 0, "unknown": 0, "unverified": 3}
     assert found["nxgov_extranet_verify_timestamp_seconds"][(("site", "640104"),)] == datetime(
         2026, 11, 27, 10, tzinfo=UTC).timestamp()
     assert list(found["nxgov_extranet_config_archived_timestamp_seconds"]) == [(("device", "vrp-640100-a"),)]

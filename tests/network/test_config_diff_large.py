@@ -8,7 +8,7 @@ from __future__ import annotations
 from nxgov.network.drivers import config
 from nxgov.network.drivers.vrp import VrpDriver
 
-VRP = VrpDriver.syntax
+VRP = VrpDriver.dialect.syntax
 PORTS = 1000  # 6 lines each, plus ACL rules, BGP peers and static routes: 10,000 lines
 
 

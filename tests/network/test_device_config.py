@@ -15,7 +15,7 @@ from nxgov.network.drivers.credentials import resolve
 from nxgov.network.drivers.frr import FrrDriver
 from nxgov.network.drivers.vrp import VrpDriver
 
-VRP = VrpDriver.syntax
+VRP = VrpDriver.dialect.syntax
 RUNNING = """!Software Version V200R010C10SPC700
 #
  sysname V0
@@ -100,15 +100,16 @@ def test_undo_commands_remove_new_views_whole_and_lines_of_kept_ones() -> None:
 def test_comware_and_frr_texts() -> None:
     comware = config.parse("#\n version 7.1.064, Release 0821P16\n#\n sysname C0\n#\nbgp 65101\n"
                            " peer 2001:DB8::2 as-number 65102\n #\n address-family ipv6 unicast\n"
-                           "  peer 2001:DB8::2 enable\n#\nreturn\n", ComwareDriver.syntax)
+                           "  peer 2001:DB8::2 enable\n#\nreturn\n", ComwareDriver.dialect.syntax)
     assert [n.text for n in comware] == ["sysname C0", "bgp 65101"]
     frr = config.parse("Building configuration...\n\nCurrent configuration:\n!\nfrr version 8.4.4\n"
                        "hostname r1\n!\ninterface eth0\n ipv6 address 2001:db8::1/64\nexit\n!\nrouter bgp 65101\n"
                        " neighbor 2001:db8::2 remote-as 65102\n !\n address-family ipv6 unicast\n"
-                       "  neighbor 2001:db8::2 activate\n exit-address-family\nexit\n!\nend\n", FrrDriver.syntax)
+                       "  neighbor 2001:db8::2 activate\n exit-address-family\nexit\n!\nend\n",
+                       FrrDriver.dialect.syntax)
     assert [n.text for n in frr] == ["hostname r1", "interface eth0", "router bgp 65101"]
     assert [n.text for n in frr[2].children[1].children] == ["neighbor 2001:db8::2 activate"]
-    assert config.undo_commands([], frr, FrrDriver.syntax)[:2] == ["no router bgp 65101", "interface eth0"]
+    assert config.undo_commands([], frr, FrrDriver.dialect.syntax)[:2] == ["no router bgp 65101", "interface eth0"]
 
 
 def _secret_file(tmp_path: Path, text: str, mode: int = 0o600) -> Path:

@@ -27,6 +27,7 @@ from nxgov.network.drivers.errors import (
     UnreachableError,
 )
 from nxgov.network.drivers.hostkeys import KnownHosts
+from nxgov.network.drivers.session import CliSession
 from nxgov.network.drivers.vrp import VrpDriver
 from nxgov.runner import Status
 from nxgov.state import StateStore
@@ -275,13 +276,13 @@ def test_ten_devices_with_five_workers_and_clean_session_logs(lab: Lab, tmp_path
         assert (logs / f"{name}.log").stat().st_mode & 0o777 == 0o600
 
 
-class DroppingVrp(VrpDriver):
+class DroppingSession(CliSession):
     """Cuts its own SSH connection right after typing a ``description`` line, then runs ``on_drop``'s action."""
 
     on_drop: ClassVar[list[Callable[[], None] | None]] = []
 
-    def _type(self, line: str, confirm: bool = False) -> str:
-        reply = super()._type(line, confirm)
+    def type(self, line: str, confirm: bool = False) -> str:
+        reply = super().type(line, confirm)
         if line.startswith("description") and self.on_drop:
             action = self.on_drop.pop()
             self.connection.remote_conn.transport.close()  # type: ignore[union-attr]
@@ -290,9 +291,13 @@ class DroppingVrp(VrpDriver):
         return reply
 
 
+class DroppingVrp(VrpDriver):
+    session_class = DroppingSession
+
+
 def test_a_session_dropped_mid_push_is_rolled_back_on_reconnect(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(push, "driver", lambda target, options: DroppingVrp(target, options))
-    DroppingVrp.on_drop = [None]
+    DroppingSession.on_drop = [None]
     before = lab.running("V1")
     result = push.push([lab.target("V1")], {"V1": "interface LoopBack5\n ipv6 enable\n description cut\n"
                                                   " ipv6 address 2001:db8:5::1/128\n"}, lab.options())
@@ -307,7 +312,7 @@ def test_a_session_dropped_for_good_is_recorded_as_needing_attention(tmp_path: P
     spec = devices["R2"]
     target = Target("R2", spec.platform, spec.host, spec.port, Credentials(USER, PASSWORD))
     monkeypatch.setattr(push, "driver", lambda target, options: DroppingVrp(target, options))
-    DroppingVrp.on_drop = [sim.stop]
+    DroppingSession.on_drop = [sim.stop]
     audit = AuditLog(tmp_path / "audit.jsonl")
     try:
         result = push.push([target], {"R2": "interface LoopBack6\n ipv6 enable\n description cut\n"},

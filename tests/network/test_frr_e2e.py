@@ -1,9 +1,12 @@
-"""The issue's FRR flow on the session lab's real routers, through the real CLI: IPv6 plan, render, push to
-bare routers, verify both planes, lose plane A (degraded, routes stay on B), get it back, lose both (down,
-exit 1), push again (no change), and a rejected line rolled back.
+"""The issue's flow on the session lab's real routers, through the real CLI: IPv6 plan, render, push to bare
+FRR routers and factory-fresh simulated VRP/Comware devices (each routing with FRR underneath), verify both
+planes, lose plane A (degraded, routes stay on B), get it back, cut the vendor city's plane-A link (the city and
+the county below it degraded, the county routed over B), lose both planes (down, exit 1), push again (no
+change), and a rejected line rolled back.
 
 The module starts from bare routers cabled by its own state store's plan (the extranet is rebuilt: a few
-seconds) and leaves them bare again. Timings are printed (pytest -s) and never asserted tightly.
+seconds) and simulated devices restarted with factory configurations, and leaves both so again. Timings are
+printed (pytest -s) and never asserted tightly.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import pytest
 
 from nxgov.lab.frr import Extranet
+from nxgov.lab.ledger import Ledger
 from nxgov.network.verify import latest
 from nxgov.state import StateStore
 from tests.conftest import ROOT, Run
@@ -29,9 +33,12 @@ from tests.lab.conftest_netns import wait_until
 
 pytestmark = pytest.mark.lab
 LAB_ESTATE = ROOT / "inventories" / "lab"
-FRR = ("frr-640000", "frr-640100", "frr-640104")
-REGION, CITY, COUNTY = FRR
-SITES = ("640000", "640100", "640104")
+FRR = ("frr-640000", "frr-640100", "frr-640104", "frr-640202")
+REGION, CITY, COUNTY, VENDOR_COUNTY = FRR
+VRP_CE, CMW_CE = "vrp-640200-a", "cmw-640200-b"  # the vendor city's plane-A and plane-B CEs
+SIMULATED = ("vrp-640100-a", "cmw-640100-b", VRP_CE, CMW_CE)
+DEVICES = (*FRR, *SIMULATED)
+SITES = ("640000", "640100", "640104", "640200", "640202")
 CONVERGE_S = 30.0
 
 
@@ -60,7 +67,7 @@ class Flow:
             time.sleep(0.2)
 
     def push(self, *args: str) -> tuple[Run, dict[str, Any]]:
-        devices = [arg for name in FRR for arg in ("-d", name)]
+        devices = [arg for name in DEVICES for arg in ("-d", name)]
         result = self.nx("-o", "json", "net", "push", *devices, "--yes", *args)
         return result, result.json()
 
@@ -91,14 +98,18 @@ def flow(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathFactor
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     def bare() -> None:
+        """Bare routers, and simulated devices as from the factory (restarted without their configurations)."""
         extranet.down()
-        up = nx("lab", "up", "--only", "extranet", "--lab-dir", str(lab_dir))
+        Ledger(lab_dir).release("netsim")
+        shutil.rmtree(lab_dir / "netsim" / "state" / "devices", ignore_errors=True)
+        up = nx("lab", "up", "--only", "netsim,extranet", "--lab-dir", str(lab_dir))
         assert up.code == 0, up.err
 
     extranet = Extranet(lab_dir)
     started = time.monotonic()
     bare()
-    print(f"\nbare routers up, cabled from the test's IPv6 plan, in {time.monotonic() - started:.1f} s")
+    print(f"\nbare routers and factory-fresh simulated devices up, cabled from the test's IPv6 plan, in "
+          f"{time.monotonic() - started:.1f} s")
     try:
         yield Flow(extranet, lab_dir, tmp / "state.db", nx)
     finally:
@@ -118,24 +129,27 @@ def test_plan_render_and_push_configure_the_bare_routers(flow: Flow, tmp_path: P
 
     dry, document = flow.push("--dry-run")
     assert dry.code == 0, dry.err
-    assert document["counts"] == {"changed": 3, "ok": 0, "failed": 0, "skipped": 0}
+    assert document["counts"] == {"changed": 8, "ok": 0, "failed": 0, "skipped": 0}
     assert "+router bgp" in next(d for d in document["devices"] if d["device"] == COUNTY)["diff"]
+    assert "+bgp 4200000" in next(d for d in document["devices"] if d["device"] == VRP_CE)["diff"]
 
     started = time.monotonic()
     pushed, document = flow.push()
     pushed_in = time.monotonic() - started
     converged = wait_until(flow.extranet.established, CONVERGE_S, "a BGP session Established per lab link")
-    print(f"pushed to the 3 routers in {pushed_in:.1f} s (CLI process included); every session between them "
+    print(f"pushed to the 8 devices in {pushed_in:.1f} s (CLI process included); every session between them "
           f"Established {converged:.1f} s later")
     assert pushed.code == 0, pushed.out + pushed.err
-    assert document["counts"] == {"changed": 3, "ok": 0, "failed": 0, "skipped": 0}
-    assert all(d["unconfirmed"] == [] and d["lines"] > 30 for d in document["devices"]), document
+    assert document["counts"] == {"changed": 8, "ok": 0, "failed": 0, "skipped": 0}
+    assert all(d["unconfirmed"] == [] and d["lines"] > 20 for d in document["devices"]), document
     running = flow.extranet.vtysh(COUNTY, "show running-config")
     for line in county.splitlines():
         if line.startswith((" ipv6 address", " neighbor", "router bgp", "interface eth")):
             assert line in running.splitlines(), line
     saved = (flow.lab_dir / "extranet" / COUNTY / "frr.conf").read_text()
     assert "router bgp" in saved  # write memory saved it
+    frr_under_vrp = flow.extranet.vtysh(VRP_CE, "show running-config")  # the simulated CE's data plane
+    assert " passive" in frr_under_vrp and "bfd profile nxsim-3x300x300" in frr_under_vrp
 
 
 def test_verify_sees_both_planes_up_and_the_county_routed_over_both(flow: Flow) -> None:
@@ -144,11 +158,15 @@ def test_verify_sees_both_planes_up_and_the_county_routed_over_both(flow: Flow) 
     assert result.code == 0 and document["schema"] == "nxgov.net.verify/1" and document["ok"]
     county = site(document, "640104")
     assert county["routed_at_region"] == ["A", "B"] and county["down_planes"] == []
-    assert {d["device"]: d["read"] for d in document["devices"]} == {
-        REGION: "read", CITY: "read", COUNTY: "read", "vrp-640100-a": "not-verifiable",
-        "cmw-640100-b": "not-verifiable"}
+    assert {d["device"]: d["read"] for d in document["devices"]} == dict.fromkeys(DEVICES, "read")
     # the same seen directly at the region: the county's block via the ports to the city on A and on B
     assert _next_hops(flow, county["prefix"]) == _ports_towards(flow, REGION, CITY, "A", "B")
+    below = site(document, "640202")  # the vendor city's county: over the VRP CE on A and the Comware CE on B
+    assert below["routed_at_region"] == ["A", "B"]
+    assert _next_hops(flow, below["prefix"]) == _ports_towards(flow, REGION, VRP_CE, "A") | _ports_towards(
+        flow, REGION, CMW_CE, "B")
+    vendor_ends = {e["device"]: e for link in site(document, "640200")["links"] for e in link["ends"]}
+    assert vendor_ends[VRP_CE]["session"] == "Established" and vendor_ends[VRP_CE]["interface_up"] is True
     table = flow.nx("net", "verify", "--site", "640104")
     assert table.code == 0 and "both-up" in table.out and "640104" in table.out
 
@@ -182,6 +200,34 @@ def test_plane_a_down_is_degraded_while_the_county_stays_routed_over_b(flow: Flo
     assert result.code == 0 and site(document, "640104")["routed_at_region"] == ["A", "B"]
 
 
+def test_the_vendor_citys_plane_a_link_cut_degrades_it_and_the_county_below(flow: Flow) -> None:
+    """frr-640000's plane-A port to the simulated VRP CE goes down: the CE's session and port show it (read from
+    its data plane through its own CLI), 640200 and 640202 are degraded with plane A named, the region routes the
+    county over plane B only (through the Comware CE), every other site stays both-up; back up, both-up again."""
+    below = site(flow.verify()[1], "640202")["prefix"]
+    try:
+        cut = flow.extranet.set_link(REGION, VRP_CE, "A", up=False)
+        result, document, took = flow.verify_until(
+            lambda d: site(d, "640202")["routed_at_region"] == ["B"] and site(d, "640200")["state"] == "degraded",
+            f"640200 and 640202 degraded once {cut} is down")
+        print(f"{cut} down -> the vendor city and its county degraded (A) within {took:.1f} s")
+        assert result.code == 0
+        assert {s["site"]: (s["state"], s["down_planes"]) for s in document["sites"]} == {
+            "640000": ("both-up", []), "640100": ("both-up", []), "640104": ("both-up", []),
+            "640200": ("degraded", ["A"]), "640202": ("degraded", ["A"])}
+        county = site(document, "640202")
+        assert county["planes"]["A"]["reason"] == f"sessions up, but the region routes {below} over B only"
+        ends = {e["device"]: e for link in site(document, "640200")["links"] if link["plane"] == "A"
+                for e in link["ends"]}
+        assert ends[VRP_CE]["session"] != "Established" and ends[VRP_CE]["interface_up"] is False
+        assert _next_hops(flow, below) == _ports_towards(flow, REGION, CMW_CE, "B")
+    finally:
+        flow.extranet.set_link(REGION, VRP_CE, "A", up=True)
+    result, document, took = flow.verify_until(all_both_up, "every site both-up again")
+    print(f"{cut} up -> verify reports both-up within {took:.1f} s")
+    assert result.code == 0 and site(document, "640202")["routed_at_region"] == ["A", "B"]
+
+
 def test_both_planes_down_is_down_and_exits_1(flow: Flow) -> None:
     try:
         for plane in ("A", "B"):
@@ -199,7 +245,7 @@ def test_both_planes_down_is_down_and_exits_1(flow: Flow) -> None:
 def test_second_push_changes_nothing_and_results_are_kept(flow: Flow) -> None:
     pushed, document = flow.push()
     assert pushed.code == 0, pushed.err
-    assert document["counts"] == {"changed": 0, "ok": 3, "failed": 0, "skipped": 0}
+    assert document["counts"] == {"changed": 0, "ok": 8, "failed": 0, "skipped": 0}
     with StateStore.open(flow.state) as store:
         kept = latest(store, "lab")
     assert [(row["site"], row["state"]) for row in kept] == [(code, "both-up") for code in SITES]

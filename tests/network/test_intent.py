@@ -56,6 +56,15 @@ def test_plane_devices_under_a_dual_homed_parent_link_to_it() -> None:
     assert uplinks(by_name["cmw-640100-b"]) == [("B", "frr-640000")]
 
 
+def test_ecmp_covers_every_path_to_a_neighbouring_site() -> None:
+    """The region has four links to city 640100 (its dual-homed router on A and B, its VRP CE on A, its Comware CE
+    on B), each carrying the city's block: with two paths BGP's oldest-path tie-break could keep one plane only."""
+    by_name = {i.name: i for i in build_intents(compute_plan(sample("lab")))}
+    assert by_name["frr-640000"].ecmp_paths == 4
+    assert {name: i.ecmp_paths for name, i in by_name.items() if name != "frr-640000"} == dict.fromkeys(
+        set(by_name) - {"frr-640000"}, 2)
+
+
 def test_both_planes_carry_every_sites_prefix() -> None:
     outcome = full_scale_plan()
     carried: dict[str, set[str]] = {}

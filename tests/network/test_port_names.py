@@ -12,6 +12,7 @@ from nxgov.estate.model import Estate
 from nxgov.estate.ports import DEFAULT_PATTERNS, clashes, default_name, name_problem, namer, parse_pattern
 from nxgov.network.intent import DeviceIntent, build_intents
 from nxgov.network.ipv6plan import compute_plan
+from nxgov.network.parsers import BgpPeer, InterfaceState, Route
 from nxgov.network.render import render
 from tests.network.estates import sample, with_extranet
 
@@ -118,19 +119,19 @@ class _Reader:
     def interface_name(self, port: int) -> str:
         return f"default{port}"
 
-    def get_bgp_sessions(self) -> dict[str, str]:
-        return {}
+    def get_bgp_peers(self) -> tuple[BgpPeer, ...]:
+        return ()
 
-    def get_interfaces(self) -> dict[str, bool]:
-        return {}
+    def get_interface_states(self) -> tuple[InterfaceState, ...]:
+        return ()
 
-    def get_ipv6_routes(self) -> dict[str, tuple[str, ...]]:
-        return {}
+    def get_routes(self) -> tuple[Route, ...]:
+        return ()
 
 
 def test_verify_reads_ports_by_the_estates_names(monkeypatch: pytest.MonkeyPatch) -> None:
     from nxgov.network import verify
-    from nxgov.network.drivers.base import Target
+    from nxgov.network.drivers import Target
 
     monkeypatch.setattr(verify, "driver", lambda target, options: _Reader())
     estate = named({"ce-640100-a": {"model": "ce6881"}})

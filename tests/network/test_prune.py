@@ -18,7 +18,7 @@ from nxgov.network.drivers.frr import FrrDriver
 from nxgov.network.drivers.vrp import VrpDriver
 
 FIXTURES = Path(__file__).parent / "prune"
-SYNTAX = {"frr": FrrDriver.syntax, "vrp": VrpDriver.syntax, "comware": ComwareDriver.syntax}
+SYNTAX = {"frr": FrrDriver.dialect.syntax, "vrp": VrpDriver.dialect.syntax, "comware": ComwareDriver.dialect.syntax}
 CASES = sorted(path for path in FIXTURES.glob("*/*") if path.is_dir())
 
 
@@ -58,7 +58,7 @@ def test_pruning_again_changes_nothing(case: Path) -> None:
 
 
 def test_a_line_nxgov_never_pushed_is_never_removed() -> None:
-    syntax = FrrDriver.syntax
+    syntax = FrrDriver.dialect.syntax
     running = config.parse("interface eth4\n description by-hand\nexit\n!\nipv6 route ::/0 blackhole\n", syntax)
     candidate = config.parse("ipv6 route 2001:db8::/48 blackhole\n", syntax)
     assert config.prune(running, [], candidate, syntax) == ([], running)
@@ -68,7 +68,7 @@ def test_a_line_nxgov_never_pushed_is_never_removed() -> None:
 
 
 def test_negations_nxgov_pushed_are_not_undone() -> None:
-    syntax = FrrDriver.syntax
+    syntax = FrrDriver.dialect.syntax
     made = config.parse("router bgp 65001\n no bgp default ipv4-unicast\n bgp router-id 10.0.0.1\n", syntax)
     running = config.parse("router bgp 65001\n bgp router-id 10.0.0.1\n no bgp default ipv4-unicast\n", syntax)
     candidate = config.parse("router bgp 65001\n bgp router-id 10.0.0.1\n", syntax)
@@ -76,17 +76,18 @@ def test_negations_nxgov_pushed_are_not_undone() -> None:
 
 
 @pytest.mark.parametrize(("syntax", "line", "removal"), [
-    (FrrDriver.syntax, "neighbor 2001:db8::9 remote-as 4200000104", "no neighbor 2001:db8::9"),
-    (FrrDriver.syntax, "neighbor 2001:db8::9 description frr-640104-a", "no neighbor 2001:db8::9 description "
+    (FrrDriver.dialect.syntax, "neighbor 2001:db8::9 remote-as 4200000104", "no neighbor 2001:db8::9"),
+    (FrrDriver.dialect.syntax, "neighbor 2001:db8::9 description frr-640104-a", "no neighbor 2001:db8::9 description "
                                                                         "frr-640104-a"),
-    (FrrDriver.syntax, "description to-640104-a", "no description"),
-    (FrrDriver.syntax, "ipv6 address 2001:db8::8/127", "no ipv6 address 2001:db8::8/127"),
-    (VrpDriver.syntax, "peer 2001:DB8::9 as-number 4200000104", "undo peer 2001:DB8::9"),
-    (VrpDriver.syntax, "peer 2001:DB8::9 description frr-640104-a", "undo peer 2001:DB8::9 description"),
-    (VrpDriver.syntax, "ipv6 route-static 2001:DB8:6412:: 48 NULL0", "undo ipv6 route-static 2001:DB8:6412:: 48 NULL0"),
-    (ComwareDriver.syntax, "peer 2001:DB8::9 as-number 4200000104", "undo peer 2001:DB8::9"),
-    (ComwareDriver.syntax, "description to-640104-b", "undo description"),
-    (ComwareDriver.syntax, "network 2001:DB8:6412:: 48", "undo network 2001:DB8:6412:: 48"),
+    (FrrDriver.dialect.syntax, "description to-640104-a", "no description"),
+    (FrrDriver.dialect.syntax, "ipv6 address 2001:db8::8/127", "no ipv6 address 2001:db8::8/127"),
+    (VrpDriver.dialect.syntax, "peer 2001:DB8::9 as-number 4200000104", "undo peer 2001:DB8::9"),
+    (VrpDriver.dialect.syntax, "peer 2001:DB8::9 description frr-640104-a", "undo peer 2001:DB8::9 description"),
+    (VrpDriver.dialect.syntax, "ipv6 route-static 2001:DB8:6412:: 48 NULL0",
+     "undo ipv6 route-static 2001:DB8:6412:: 48 NULL0"),
+    (ComwareDriver.dialect.syntax, "peer 2001:DB8::9 as-number 4200000104", "undo peer 2001:DB8::9"),
+    (ComwareDriver.dialect.syntax, "description to-640104-b", "undo description"),
+    (ComwareDriver.dialect.syntax, "network 2001:DB8:6412:: 48", "undo network 2001:DB8:6412:: 48"),
 ])
 def test_removal_line(syntax: config.Syntax, line: str, removal: str) -> None:
     assert config.removal(line, syntax) == removal

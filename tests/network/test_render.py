@@ -123,13 +123,13 @@ def test_frr_text() -> None:
     text = render(intent("lab", "frr-640104"))
     assert text.startswith("hostname frr-640104\nservice integrated-vtysh-config\n!\n"
                            "ipv6 route 2001:db8:6420::/52 blackhole\n!\ninterface eth0\n"
-                           " description plane A uplink to frr-640100\n ipv6 address 2001:db8:6401:2::2/64\nexit\n")
-    assert "interface lo\n ipv6 address 2001:db8:6400::5/128\nexit\n!\nrouter bgp 4200000002\n" in text
-    assert (" neighbor 2001:db8:6401:2::1 remote-as 4200000001\n"
-            " neighbor 2001:db8:6401:2::1 description plane A to frr-640100\n"
-            " neighbor 2001:db8:6401:2::1 bfd\n neighbor 2001:db8:6401:2::1 bfd profile nxgov\n"
-            " neighbor 2001:db8:6401:2::1 timers 1 3\n") in text
-    assert " address-family ipv6 unicast\n  network 2001:db8:6400::5/128\n  network 2001:db8:6420::/52\n" in text
+                           " description plane A uplink to frr-640100\n ipv6 address 2001:db8:6401:3::2/64\nexit\n")
+    assert "interface lo\n ipv6 address 2001:db8:6400::7/128\nexit\n!\nrouter bgp 4200000003\n" in text
+    assert (" neighbor 2001:db8:6401:3::1 remote-as 4200000001\n"
+            " neighbor 2001:db8:6401:3::1 description plane A to frr-640100\n"
+            " neighbor 2001:db8:6401:3::1 bfd\n neighbor 2001:db8:6401:3::1 bfd profile nxgov\n"
+            " neighbor 2001:db8:6401:3::1 timers 1 3\n") in text
+    assert " address-family ipv6 unicast\n  network 2001:db8:6400::7/128\n  network 2001:db8:6420::/52\n" in text
     assert " passive" not in text and " passive" in render(intent("lab", "frr-640100"))
 
 
@@ -137,7 +137,7 @@ def test_cisco_ios_text() -> None:
     ios = intent("lab", "frr-640104")
     text = render(DeviceIntent(**{**ios.__dict__, "platform": "cisco_ios"}))
     assert "ipv6 unicast-routing" in text and "interface GigabitEthernet0/1\n" in text
-    assert "  neighbor 2001:db8:6401:2::1 activate\n" in text and text.endswith("end\n")
+    assert "  neighbor 2001:db8:6401:3::1 activate\n" in text and text.endswith("end\n")
 
 
 def test_unknown_platform_is_refused() -> None:

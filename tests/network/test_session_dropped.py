@@ -15,6 +15,7 @@ from nxgov.network.drivers import SessionOptions, Target
 from nxgov.network.drivers.credentials import Credentials
 from nxgov.network.drivers.errors import RollbackError, SessionDroppedError
 from nxgov.network.drivers.hostkeys import KnownHosts
+from nxgov.network.drivers.session import CliSession
 from nxgov.network.drivers.vrp import VrpDriver
 
 USER, PASSWORD = "netops", "Sim-pass-4d1!"
@@ -39,18 +40,24 @@ def _target(devices: dict[str, DeviceSpec], name: str) -> Target:
     return Target(name, spec.platform, spec.host, spec.port, Credentials(USER, PASSWORD))
 
 
-class DropThenRollbackFails(VrpDriver):
-    """Drops its session right after typing the first ``description`` line; after reconnecting, its rollback does
-    not restore the device."""
+class DropOnce(CliSession):
+    """Drops itself right after typing the first ``description`` line."""
 
     dropped: ClassVar[list[str]] = []
 
-    def _type(self, line: str, confirm: bool = False) -> str:
-        reply = super()._type(line, confirm)
+    def type(self, line: str, confirm: bool = False) -> str:
+        reply = super().type(line, confirm)
         if line.startswith("description") and not self.dropped:
             self.dropped.append(line)
             self.connection.remote_conn.transport.close()  # type: ignore[union-attr]
         return reply
+
+
+class DropThenRollbackFails(VrpDriver):
+    """Drops its session right after typing the first ``description`` line; after reconnecting, its rollback does
+    not restore the device."""
+
+    session_class = DropOnce
 
     def rollback(self) -> None:
         raise RollbackError(self.target.name, "a rollback was needed", ["interface LoopBack5"])

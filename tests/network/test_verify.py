@@ -13,10 +13,11 @@ from nxgov.network.intent import DeviceIntent, build_intents
 from nxgov.network.ipv6plan import PlanOutcome, compute_plan
 from nxgov.network.verify import ESTABLISHED, Reading, Report, judge, latest, save, verify
 from nxgov.state import StateStore
-from tests.network.estates import sample
+from tests.network.estates import sample, with_extranet
 
 FRR = ("frr-640000", "frr-640100", "frr-640104")
 REGION, CITY, COUNTY = "640000", "640100", "640104"
+SITES = (REGION, CITY, COUNTY)  # the FRR routers' sites (640200 and 640202 hang under simulated devices)
 Lab = tuple[PlanOutcome, dict[str, DeviceIntent]]
 
 
@@ -48,7 +49,7 @@ def healthy(intents: dict[str, DeviceIntent], down: frozenset[tuple[str, str]] =
 
 def test_all_sessions_up_and_routed_over_both_planes_is_both_up(lab: Lab) -> None:
     outcome, intents = lab
-    sites = judge(outcome, intents, healthy(intents), outcome.topology.sites)
+    sites = judge(outcome, intents, healthy(intents), SITES)
     assert [(s.code, s.state, s.routed) for s in sites] == [
         (REGION, "both-up", None), (CITY, "both-up", ("A", "B")), (COUNTY, "both-up", ("A", "B"))]
     city = sites[1]
@@ -66,7 +67,7 @@ def test_plane_a_lost_between_city_and_region_degrades_the_county_through_routin
     readings["frr-640100"] = Reading(**{**readings["frr-640100"].__dict__, "sessions": {
         n.address: ESTABLISHED if n.peer == "frr-640104" or n.plane == "B" else "Active"
         for n in intents["frr-640100"].neighbors}})
-    sites = {s.code: s for s in judge(outcome, intents, readings, outcome.topology.sites)}
+    sites = {s.code: s for s in judge(outcome, intents, readings, SITES)}
     assert sites[CITY].state == "degraded" and sites[CITY].down_planes == ("A",)
     county = sites[COUNTY]
     assert county.state == "degraded" and county.down_planes == ("A",) and county.routed == ("B",)
@@ -89,7 +90,7 @@ def test_both_planes_down_is_down_and_fails_the_report(lab: Lab) -> None:
 def test_nothing_read_is_unknown_not_down(lab: Lab) -> None:
     outcome, intents = lab
     failed = {name: Reading(name, "frr", "failed", "frr-640104: cannot reach ...") for name in FRR}
-    sites = judge(outcome, intents, failed, outcome.topology.sites)
+    sites = judge(outcome, intents, failed, SITES)
     assert {s.state for s in sites} == {"unknown"} and {s.routed for s in sites} == {None}
     report = Report("lab", "t", tuple(sites), tuple(failed.values()))
     assert not report.ok  # a device that can report its state and could not be read fails the run
@@ -98,12 +99,22 @@ def test_nothing_read_is_unknown_not_down(lab: Lab) -> None:
 
 
 def test_platforms_without_a_state_reader_are_neither_contacted_nor_logged_into(tmp_path: Path) -> None:
-    estate = sample("ningxia")  # VRP and Comware only; its credentials file does not exist here
+    ningxia = sample("ningxia")  # its credentials file does not exist here
+    assert ningxia.extranet is not None
+    estate = with_extranet(ningxia, devices=[{**d.model_dump(), "platform": "cisco_ios"}
+                                             for d in ningxia.extranet.devices])
     report = verify(estate, compute_plan(estate), SessionOptions(KnownHosts(tmp_path / "known_hosts")), "640104")
     assert {(r.status, r.note.split(" (")[0]) for r in report.readings} == {
         ("not-verifiable", "not verifiable on this platform")}
     assert [(s.code, s.state) for s in report.sites] == [("640104", "unknown")] and report.ok
     assert not (tmp_path / "known_hosts").exists()
+
+
+def test_vrp_and_comware_devices_are_read(tmp_path: Path) -> None:
+    """Their drivers are state readers: verify logs into them (here it stops at their missing credentials file)."""
+    estate = sample("ningxia")
+    with pytest.raises(InputError, match=r"cannot read the credentials file /etc/nxgov/extranet\.yaml"):
+        verify(estate, compute_plan(estate), SessionOptions(KnownHosts(tmp_path / "known_hosts")), "640104")
 
 
 def test_an_unknown_site_is_refused(tmp_path: Path) -> None:
@@ -115,7 +126,7 @@ def test_an_unknown_site_is_refused(tmp_path: Path) -> None:
 def test_results_are_kept_as_the_latest_per_site(tmp_path: Path, lab: Lab) -> None:
     outcome, intents = lab
     first = Report("lab", "2026-01-01T00:00:00+00:00", tuple(judge(outcome, intents, healthy(intents),
-                                                                   outcome.topology.sites)), ())
+                                                                   SITES)), ())
     degraded = healthy(intents, down=frozenset({("frr-640104", "A")}), routed=("B",))
     second = Report("lab", "2026-01-01T00:01:00+00:00", tuple(judge(outcome, intents, degraded, [COUNTY])), ())
     with StateStore.open(tmp_path / "state.db") as store:

@@ -1,5 +1,6 @@
 """``python -m nxgov.lab.netsim --spec devices.json --state-dir DIR``: serve the devices until SIGTERM.
 
+Each device with a data plane has it configured as its running configuration, checked five times a second.
 When every port listens it writes the ready file (default ``<state dir>/ready.json``: pid and
 each device's port) and prints ``netsim ready``; the file is removed on a clean stop.
 """
@@ -16,11 +17,14 @@ import threading
 from pathlib import Path
 
 from nxgov.errors import LabError
+from nxgov.lab.netsim.dataplane import Dataplane
 from nxgov.lab.netsim.device import Device
 from nxgov.lab.netsim.hostkey import load_or_create
 from nxgov.lab.netsim.server import CLIS, Server
 from nxgov.lab.netsim.spec import load_spec
 from nxgov.lab.netsim.store import HOST_KEY, READY
+
+SYNC_S = 0.2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,9 +52,14 @@ def serve(spec_path: Path, state_dir: Path, ready: Path) -> None:
     spec = load_spec(spec_path)
     state_dir.mkdir(parents=True, exist_ok=True)
     host_key = load_or_create(spec.host_key or state_dir / HOST_KEY)
-    devices = [Device(d, CLIS[d.platform].dialect.profile, state_dir) for d in spec.devices]
+    devices = []
+    for d in spec.devices:
+        dialect = CLIS[d.platform].dialect
+        dataplane = Dataplane(d.dataplane, dialect.ipv6_switches, dialect.bfd_view) if d.dataplane else None
+        devices.append(Device(d, dialect.profile, state_dir, dataplane))
     server = Server(devices, host_key)
     server.listen()
+    threading.Thread(target=_follow, args=(devices, stop), name="netsim-dataplane", daemon=True).start()
     try:
         tmp = ready.with_name(f".{ready.name}.tmp")
         tmp.write_text(json.dumps({"pid": os.getpid(), "devices": {d.spec.name: d.spec.port for d in devices}}))
@@ -60,6 +69,14 @@ def serve(spec_path: Path, state_dir: Path, ready: Path) -> None:
     finally:
         ready.unlink(missing_ok=True)
         server.close()
+
+
+def _follow(devices: list[Device], stop: threading.Event) -> None:
+    """Keep every data plane configured as its device: a change applied a moment later (a burst of lines at
+    once), FRR started again (the extranet rebuilt) configured again."""
+    while not stop.wait(SYNC_S):
+        for device in devices:
+            device.sync()
 
 
 if __name__ == "__main__":

@@ -129,6 +129,12 @@ class Cli:
             return list(self.dialect.version)
         if action == "screen-length":
             return [self.dialect.paging_reply]
+        if action == "show-bgp":
+            return self.dialect.show_bgp(self.device.frr("show bgp ipv6 unicast summary json"))
+        if action == "show-interfaces":
+            return self.dialect.show_interfaces(self.device.ports())
+        if action == "show-routes":
+            return self.dialect.show_routes(self.device.frr("show ipv6 route json"), self.device.vendor_name)
         return self.save(force=action == "save-force")
 
     def banner(self) -> list[str]:

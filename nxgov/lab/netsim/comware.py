@@ -9,6 +9,7 @@ from nxgov.lab.netsim.device import Profile
 from nxgov.lab.netsim.dialect import BFD_MULTIPLIER, Dialect
 from nxgov.lab.netsim.grammar import Rule
 from nxgov.lab.netsim.interfaces import LogicalType
+from nxgov.lab.netsim.show import comware_bgp_peers, comware_interfaces, comware_routes
 
 _SAVED = ("Validating file. Please wait...", "Saved the current configuration to mainboard device successfully.")
 _FILE = "flash:/startup.cfg"
@@ -77,6 +78,11 @@ COMWARE = Dialect(
         "*" * 78,
         "",
     ),
+    state_commands={"show-bgp": "display bgp peer ipv6", "show-interfaces": "display interface brief",
+                    "show-routes": "display ipv6 routing-table"},
+    show_bgp=comware_bgp_peers,
+    show_interfaces=comware_interfaces,
+    show_routes=comware_routes,
 )
 
 

@@ -1,5 +1,10 @@
 """One simulated device's state, shared by all its SSH sessions.
 
+A device with a data plane (:class:`~nxgov.lab.netsim.dataplane.Dataplane`) has its running configuration
+applied to it by :meth:`Device.sync`: by the simulator's follower thread a moment after a change (a push's
+lines in a burst make one application), and before every state ``display`` command, which reads it
+(:meth:`Device.frr`, :meth:`Device.ports`).
+
 Persistence models a real router: the running configuration survives SSH reconnects (it lives in
 the process) and is mirrored to the state dir on every change for inspection; the saved
 configuration changes only on ``save``. When the simulator process starts — a reboot — running
@@ -14,9 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nxgov.lab.netsim.config import Block, render
+from nxgov.lab.netsim.dataplane import Dataplane
 from nxgov.lab.netsim.interfaces import Interfaces, LogicalType
+from nxgov.lab.netsim.show import Port
 from nxgov.lab.netsim.spec import DeviceSpec
 from nxgov.lab.netsim.store import DeviceStore
 
@@ -33,12 +41,14 @@ class Profile:
 
 
 class Device:
-    def __init__(self, spec: DeviceSpec, profile: Profile, state_dir: Path) -> None:
+    def __init__(self, spec: DeviceSpec, profile: Profile, state_dir: Path, dataplane: Dataplane | None = None) -> None:
         self.spec = spec
         self.profile = profile
+        self.dataplane = dataplane
         self.interfaces = Interfaces(spec.physical_ports() + profile.fixed_interfaces, profile.logical)
         self.lock = threading.RLock()
         self.sessions = 0
+        self._dirty = dataplane is not None
         self._store = DeviceStore(state_dir, spec.name)
         self.saved = self._store.load("saved") or self._factory()
         self.running = copy.deepcopy(self.saved)
@@ -57,6 +67,49 @@ class Device:
         with self.lock:
             yield self.running
             self._store.write("running", self.running, self.render(self.running))
+            self._dirty = True
+
+    def sync(self) -> None:
+        """Apply the running configuration to the data plane when it lags (changed since, or FRR started again)."""
+        if self.dataplane is None:
+            return
+        with self.dataplane.lock:
+            with self.lock:
+                if not self._dirty and self.dataplane.current():
+                    return
+                self._dirty = False
+                desired = self.dataplane.desired(self.running)
+            self.dataplane.apply(desired)
+
+    def frr(self, command: str) -> dict[str, Any]:
+        """The data plane's JSON answer to a vtysh ``show`` command ({} without a data plane)."""
+        if self.dataplane is None:
+            return {}
+        self.sync()
+        return self.dataplane.show(command)
+
+    def vendor_name(self, linux: str) -> str:
+        """The device's name of a data-plane interface (``eth0`` -> ``GigabitEthernet0/0/0``, ``lo`` -> LoopBack0)."""
+        names = self.dataplane.names if self.dataplane is not None else {}
+        return names.get(linux) or ("LoopBack0" if linux == "lo" else linux)
+
+    def ports(self) -> list[Port]:
+        """Every interface the device has, in its order, with the data plane's link states."""
+        links = {self.vendor_name(name): data.get("operationalStatus") == "up"
+                 for name, data in self.frr("show interface json").items()}
+        with self.lock:
+            blocks = {b.header.split(" ", 1)[1]: b for b in self.running.blocks() if b.kind == "interface"}
+            names = sorted({*self.interfaces.physical, *blocks}, key=self.interfaces.order)
+            out = []
+            for name in names:
+                lines = list(blocks[name].lines()) if name in blocks else []
+                logical = not self.interfaces.is_physical(name) or name in self.profile.fixed_interfaces
+                fixed = name in self.profile.fixed_interfaces
+                out.append(Port(name, "shutdown" in lines, logical or links.get(name, False),
+                                fixed or any(line.startswith("ipv6 address ") for line in lines),
+                                next((line.split(" ", 1)[1] for line in lines if line.startswith("description ")),
+                                     ""), logical))
+        return out
 
     def save(self) -> None:
         with self.lock:

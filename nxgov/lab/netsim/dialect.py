@@ -7,11 +7,14 @@ dialect (``vrp.VRP``, ``comware.COMWARE``); :func:`_views` is the grammar itself
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from nxgov.lab.netsim.device import Profile
 from nxgov.lab.netsim.grammar import Grammar, Rule
+from nxgov.lab.netsim.show import Port, Rename
 
 Rules = tuple[Rule, ...]
 
@@ -58,6 +61,10 @@ class Dialect:
     system_view_text: str
     version: tuple[str, ...]  # ``display version``
     banner: tuple[str, ...]  # printed on login; ``{sessions}`` is the number of VTY users
+    state_commands: Mapping[str, str]  # the state ``display`` commands: action (show-bgp, ...) -> command
+    show_bgp: Callable[[Mapping[str, Any]], list[str]]  # the BGP peer table from FRR's summary JSON
+    show_interfaces: Callable[[list[Port]], list[str]]  # the interface brief table
+    show_routes: Callable[[Mapping[str, Any], Rename], list[str]]  # the routing table from FRR's route JSON
 
     @cached_property
     def grammars(self) -> dict[str, Grammar]:
@@ -75,7 +82,8 @@ class Dialect:
 
     @property
     def _exec(self) -> Rules:
-        return (*_EXEC, Rule("save force", "save-force")) if self.save_force else _EXEC
+        state = tuple(Rule(command, action) for action, command in self.state_commands.items())
+        return (*_EXEC, *state, *((Rule("save force", "save-force"),) if self.save_force else ()))
 
     def _views(self) -> dict[str, Rules]:
         ipv6 = self.ipv6_switches

@@ -1,7 +1,7 @@
 """What the simulator hosts: one typed :class:`DeviceSpec` per device, loaded from a 0600 JSON file.
 
 The file is ``{"host_key": "<optional path>", "devices": [{name, platform, port, username, password,
-host?, ports?}, ...]}``. ``ports`` lists the device's physical interfaces; a trailing ``a-b`` on a
+host?, ports?, dataplane?}, ...]}``. ``ports`` lists the device's physical interfaces; a trailing ``a-b`` on a
 name is a range (``GigabitEthernet0/0/0-7``). Passwords never appear in a repr or a log line.
 """
 
@@ -30,8 +30,19 @@ _RANGE = re.compile(r"^(?P<stem>.*?)(?P<first>\d+)-(?P<last>\d+)$")
 
 
 @dataclass(frozen=True)
+class DataplaneSpec:
+    """Where a device's data plane (FRR) runs: its namespace, the directory of its daemons' vty sockets, and
+    which Linux interface each vendor port is (``links``: (vendor name, Linux name) pairs)."""
+
+    netns: str
+    vty_dir: str
+    links: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
-    """One simulated router: its sysname, CLI flavour, SSH endpoint, login and physical ports."""
+    """One simulated router: its sysname, CLI flavour, SSH endpoint, login, physical ports and data plane (None:
+    the device only keeps its configuration)."""
 
     name: str
     platform: Platform
@@ -40,18 +51,24 @@ class DeviceSpec:
     password: str = field(repr=False)
     host: str = "127.0.0.1"
     ports: tuple[str, ...] = ()
+    dataplane: DataplaneSpec | None = None
 
     def physical_ports(self) -> tuple[str, ...]:
         """The physical interface names, ranges expanded (the platform's default when none given)."""
-        names: list[str] = []
-        for item in self.ports or DEFAULT_PORTS[self.platform]:
-            match = _RANGE.match(item)
-            if match is None:
-                names.append(item)
-                continue
-            first, last = int(match["first"]), int(match["last"])
-            names.extend(f"{match['stem']}{n}" for n in range(first, last + 1))
-        return tuple(names)
+        return expand(self.ports or DEFAULT_PORTS[self.platform])
+
+
+def expand(ports: tuple[str, ...]) -> tuple[str, ...]:
+    """Interface names with ranges expanded (``GigabitEthernet0/0/0-7`` is eight names)."""
+    names: list[str] = []
+    for item in ports:
+        match = _RANGE.match(item)
+        if match is None:
+            names.append(item)
+            continue
+        first, last = int(match["first"]), int(match["last"])
+        names.extend(f"{match['stem']}{n}" for n in range(first, last + 1))
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,7 @@ def _device(item: object, path: Path) -> DeviceSpec:
             password=str(item["password"]),
             host=str(item.get("host", "127.0.0.1")),
             ports=tuple(str(p) for p in item.get("ports", ())),
+            dataplane=_dataplane(item.get("dataplane")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LabError(f"{path}: device {item.get('name', '?')!r} lacks or mistypes {exc}") from exc
@@ -118,6 +136,12 @@ def _device(item: object, path: Path) -> DeviceSpec:
     if problems:
         raise LabError(f"{path}: device {spec.name!r}: {'; '.join(problems)}")
     return spec
+
+
+def _dataplane(raw: Any) -> DataplaneSpec | None:
+    if raw is None:
+        return None
+    return DataplaneSpec(str(raw["netns"]), str(raw["vty_dir"]), tuple((str(a), str(b)) for a, b in raw["links"]))
 
 
 def _check_unique(devices: tuple[DeviceSpec, ...], path: Path) -> None:

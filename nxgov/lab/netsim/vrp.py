@@ -9,6 +9,7 @@ from nxgov.lab.netsim.device import Profile
 from nxgov.lab.netsim.dialect import BFD_MULTIPLIER, Dialect
 from nxgov.lab.netsim.grammar import Rule
 from nxgov.lab.netsim.interfaces import LogicalType
+from nxgov.lab.netsim.show import vrp_bgp_peers, vrp_interfaces, vrp_routes
 
 # BFD for a BGP peer is set in the BGP view, IPv6 peers included, after ``bfd`` in the system view:
 # ``peer X bfd enable`` (S-series V200R0xx command reference, http://a10.tagan.ru/huawei/dc/peer_bfd_enable.html)
@@ -68,6 +69,11 @@ VRP = Dialect(
         "Info: The max number of VTY users is 10, and the number",
         "      of current VTY users on line is {sessions}.",
     ),
+    state_commands={"show-bgp": "display bgp ipv6 peer", "show-interfaces": "display interface brief",
+                    "show-routes": "display ipv6 routing-table verbose"},
+    show_bgp=vrp_bgp_peers,
+    show_interfaces=vrp_interfaces,
+    show_routes=vrp_routes,
 )
 
 

@@ -8,21 +8,27 @@ Checked against FRR 8.4.4 (the lab's routers): vtysh refuses netmiko's ``termina
 vtysh never wraps), ``write memory`` warns that watchfrr is not running and still saves, an unknown
 line is answered ``% Unknown command: ...``, and ``exit`` leaves every sub-view (address family, BFD
 profile) for its parent, so a merge and its rollback type the same way as on VRP. Operational state is
-read from vtysh's JSON (:meth:`FrrDriver.get_bgp_sessions` and the other :class:`StateReader` getters).
+read from vtysh's JSON into the typed rows of every platform (:meth:`FrrDriver.get_bgp_peers` and the other
+:class:`~nxgov.network.drivers.base.StateReader` getters; reading in :mod:`nxgov.network.parsers.frr`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from netmiko.base_connection import BaseConnection
 from netmiko.cisco.cisco_ios import CiscoIosSSH
 
 from nxgov.network.drivers import config
-from nxgov.network.drivers.base import ConfigKind, Driver
+from nxgov.network.drivers.cli_driver import CliDriver
+from nxgov.network.drivers.dialect import Dialect
 from nxgov.network.drivers.errors import DeviceError
+from nxgov.network.parsers import BgpPeer, InterfaceState, ParseError, Route
+from nxgov.network.parsers import frr as frr_parsers
+from nxgov.network.parsers.results import Row
 from nxgov.network.render.frr import port_name
 
 
@@ -33,51 +39,45 @@ class VtyshSSH(CiscoIosSSH):
         return BaseConnection.check_config_mode(self, check_string=check_string, pattern=pattern)
 
 
-class FrrDriver(Driver):
+class FrrDriver(CliDriver):
     platform: ClassVar[str] = "frr"
-    connection_class: ClassVar[type[BaseConnection]] = VtyshSSH
-    syntax: ClassVar[config.Syntax] = config.Syntax(
-        separator="!",
-        noise=re.compile(r"^(?:exit(?:-[\w-]+)?|end|Building configuration\.\.\.|Current configuration:.*"
-                         r"|frr (?:version|defaults) .*)$"),
-        negation="no",
-        leave="exit",
-        keep_blocks=re.compile(r"^interface "),
-        removal=re.compile(r"^(?:(neighbor \S+) remote-as |(description) )"),
+    dialect: ClassVar[Dialect] = Dialect(
+        connection_class=VtyshSSH,
+        syntax=config.Syntax(
+            separator="!",
+            noise=re.compile(r"^(?:exit(?:-[\w-]+)?|end|Building configuration\.\.\.|Current configuration:.*"
+                             r"|frr (?:version|defaults) .*)$"),
+            negation="no",
+            leave="exit",
+            keep_blocks=re.compile(r"^interface "),
+            removal=re.compile(r"^(?:(neighbor \S+) remote-as |(description) )"),
+        ),
+        show_commands={"running": "show running-config", "saved": "show startup-config"},
+        prompt=r"(?:^|\n)[\w.\-]+(?:\([\w\-]+\))?[#>]\s*$",
+        error=re.compile(r"^\s*%\s*(?!Warning)"),
+        config_commands=("configure terminal", "end"),
+        config_prompt=re.compile(r"\)#$"),
+        save_command="write memory",
     )
-    show_commands: ClassVar[dict[ConfigKind, str]] = {
-        "running": "show running-config",
-        "saved": "show startup-config",
-    }
-    error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*%\s*(?!Warning)")
-    prompt: ClassVar[str] = r"(?:^|\n)[\w.\-]+(?:\([\w\-]+\))?[#>]\s*$"
-
-    config_commands: ClassVar[tuple[str, str]] = ("configure terminal", "end")
-    config_prompt: ClassVar[re.Pattern[str]] = re.compile(r"\)#$")
-
-    def save_command(self) -> str:
-        return "write memory"
 
     # -- operational state (StateReader) ------------------------------------------------------------
     def interface_name(self, port: int) -> str:
         return port_name(port)
 
-    def get_bgp_sessions(self) -> dict[str, str]:
-        peers = self._json("show bgp ipv6 unicast summary json").get("peers", {})
-        return {address: str(peer.get("state", "unknown")) for address, peer in peers.items()}
+    def get_bgp_peers(self) -> tuple[BgpPeer, ...]:
+        return self._parse(frr_parsers.BGP_PEERS, frr_parsers.bgp_peers)
 
-    def get_interfaces(self) -> dict[str, bool]:
-        return {name: data.get("operationalStatus") == "up"
-                for name, data in self._json("show interface json").items()}
+    def get_interface_states(self) -> tuple[InterfaceState, ...]:
+        return self._parse(frr_parsers.INTERFACES, frr_parsers.interfaces)
 
-    def get_ipv6_routes(self) -> dict[str, tuple[str, ...]]:
-        routes: dict[str, tuple[str, ...]] = {}
-        for prefix, entries in self._json("show ipv6 route json").items():
-            for entry in entries:
-                if entry.get("selected"):
-                    routes[prefix] = tuple(sorted({hop["interfaceName"] for hop in entry.get("nexthops", [])
-                                                   if hop.get("active") and "interfaceName" in hop}))
-        return routes
+    def get_routes(self) -> tuple[Route, ...]:
+        return self._parse(frr_parsers.ROUTES, frr_parsers.routes)
+
+    def _parse(self, command: str, reader: Callable[[dict[str, Any]], tuple[Row, ...]]) -> tuple[Row, ...]:
+        try:
+            return reader(self._json(command))
+        except ParseError as error:
+            raise ParseError(error.command, error.lines, self.target.name) from None
 
     def _json(self, command: str) -> dict[str, Any]:
         reply = self.cli(command)

@@ -3,10 +3,16 @@
 nxgov keeps its own ``known_hosts`` (OpenSSH format, entries ``[host]:port``, so ``ssh-keygen -F`` and
 ``ssh-keygen -R`` work on it). The first connection to an address records the key it offers; every
 later connection must offer that key, or it is refused before the password is sent, naming both
-fingerprints. The file is read once per :class:`KnownHosts` and appended to under a lock, so many
-concurrent sessions share it safely. A file that is not the user's own, or that group or others can write
-to, is refused: whoever can write it decides which devices are trusted. Every key trusted on first use is
-reported (:attr:`KnownHosts.trusted_on_first_use`, and the ``on_trust`` callback, for the audit log).
+fingerprints. The file is appended to under a lock, so many concurrent sessions share it safely.
+
+Device sessions check keys with netmiko's own options (:meth:`KnownHosts.netmiko_options`: ``ssh_strict`` with
+this file as ``alt_key_file``). Those cannot trust on first use the way nxgov must: netmiko's non-strict mode
+(paramiko's AutoAddPolicy) rewrites the whole file from one session's keys, unlocked and unreported. So before
+the first session to an address, :meth:`KnownHosts.first_use` reads the key it offers
+(:mod:`~nxgov.network.drivers.keyscan`: a key exchange, no login) and records it here; the session then checks it
+strictly. A file that is not the user's own, or that group or others can write to, is refused: whoever can write
+it decides which devices are trusted. Every key trusted on first use is reported
+(:attr:`KnownHosts.trusted_on_first_use`, and the ``on_trust`` callback, for the audit log).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import paramiko
 
 from nxgov.errors import InputError
 from nxgov.network.drivers.errors import HostKeyChangedError
+from nxgov.network.drivers.keyscan import offered_key
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -73,6 +80,18 @@ class KnownHosts:
         except (OSError, paramiko.SSHException) as error:
             raise InputError(f"cannot read the known hosts file {path}: {error}",
                              "fix or move the file aside (every device will then be trusted anew)") from error
+
+    def netmiko_options(self) -> dict[str, Any]:
+        """netmiko's host-key options that hold a session to the keys in this file: an unknown key is refused,
+        a different one raises paramiko's BadHostKeyException; the user's own ``~/.ssh/known_hosts`` is not read."""
+        return {"ssh_strict": True, "system_host_keys": False, "alt_host_keys": True, "alt_key_file": str(self.path)}
+
+    def first_use(self, device: str, host: str, port: int, timeout: float) -> None:
+        """Before a session to ``host:port`` (reached as ``device``): when no key is trusted for it yet, trust the one
+        it offers now and report it (OSError or paramiko.SSHException when nothing answers there)."""
+        name = address(host, port)
+        if not self.trusted(name):
+            self.learn(name, offered_key(host, port, timeout), device)
 
     def client(self, device: str) -> paramiko.SSHClient:
         """A paramiko client for ``device`` that trusts only the key recorded for the address it connects to."""

@@ -5,10 +5,11 @@ Stock netmiko 4.8 ``HuaweiSSH.check_config_mode`` drops the prompt pattern it is
 blindly. :class:`FastHuaweiSSH` reads up to the prompt instead, which works the same on real routers
 (the prompt ends in ``>`` in the user view and ``]`` in every configuration view).
 
-Both VRP and Comware drivers read IPv6 BGP peers, interface states and IPv6 routes into typed results
-(:meth:`SystemViewDriver.get_bgp_peers` and the like; parsers in :mod:`nxgov.network.parsers`). They are not
-:class:`~nxgov.network.drivers.base.StateReader` getters yet, so ``net verify`` still reports these platforms
-"not verifiable" until the simulators answer ``display`` commands from a real routing engine.
+Both VRP and Comware drivers are :class:`~nxgov.network.drivers.base.StateReader` s: they read IPv6 BGP peers,
+interface states and IPv6 routes into typed results (:meth:`SystemViewDriver.get_bgp_peers` and the like; parsers
+in :mod:`nxgov.network.parsers`), so ``net verify`` reads them as it reads FRR. Proved against the lab's simulated
+devices, which answer these ``display`` commands from a real routing engine (FRR) in the vendors' formats, and
+against captures of real devices (the parsers' fixtures).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import ClassVar
 from netmiko.base_connection import BaseConnection
 from netmiko.huawei.huawei import HuaweiSSH
 
+from nxgov.estate.ports import default_name
 from nxgov.network.drivers import config
-from nxgov.network.drivers.base import ConfigKind, Driver
+from nxgov.network.drivers.cli_driver import CliDriver
+from nxgov.network.drivers.dialect import Dialect
 from nxgov.network.parsers import BgpPeer, Command, InterfaceState, Route
 from nxgov.network.parsers import vrp as vrp_parsers
 from nxgov.network.parsers.results import Row
@@ -48,28 +51,29 @@ class FastHuaweiSSH(HuaweiSSH):
         self.read_until_pattern(pattern=r"[>\]]\s*$")
 
 
-class SystemViewDriver(Driver):
+class SystemViewDriver(CliDriver):
     """What Huawei VRP and H3C Comware share: ``system-view``, ``#``-separated blocks, ``undo``, ``quit``."""
-
-    show_commands: ClassVar[dict[ConfigKind, str]] = {
-        "running": "display current-configuration",
-        "saved": "display saved-configuration",
-    }
-    prompt: ClassVar[str] = VRP_PROMPT
-    config_commands: ClassVar[tuple[str, str]] = ("system-view", "return")
-    config_prompt: ClassVar[re.Pattern[str]] = re.compile(r"\]$")
 
     bgp_peers_command: ClassVar[Command[BgpPeer]]
     interfaces_command: ClassVar[Command[InterfaceState]]
     routes_command: ClassVar[Command[Route]]
 
     @staticmethod
-    def system_view_syntax(noise: str) -> config.Syntax:
-        return config.Syntax(separator="#", noise=re.compile(noise), negation="undo", leave="quit",
-                             keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"),
-                             removal=re.compile(r"^(?:(peer \S+) as-number |(peer \S+ description) |(description) )"))
+    def system_view_dialect(connection_class: type[BaseConnection], noise: str, error: str,
+                            save_command: str) -> Dialect:
+        """The dialect of a system-view platform: its netmiko class, the lines of its configuration that are no
+        configuration (``noise``), the start of its refusals and its save command."""
+        syntax = config.Syntax(separator="#", noise=re.compile(noise), negation="undo", leave="quit",
+                               keep_blocks=re.compile(rf"^interface {LOGICAL_INTERFACES}"),
+                               removal=re.compile(r"^(?:(peer \S+) as-number |(peer \S+ description) |(description) )"))
+        return Dialect(connection_class, syntax,
+                       {"running": "display current-configuration", "saved": "display saved-configuration"},
+                       VRP_PROMPT, re.compile(error), ("system-view", "return"), re.compile(r"\]$"), save_command)
 
-    # -- operational state (typed getters; ParseError when the device prints a line nxgov cannot read) ----
+    # -- operational state (StateReader; ParseError when the device prints a line nxgov cannot read) ------
+    def interface_name(self, port: int) -> str:
+        return default_name(self.platform, port)
+
     def get_bgp_peers(self) -> tuple[BgpPeer, ...]:
         """Every IPv6 BGP peer and its session."""
         return self._read(self.bgp_peers_command)
@@ -88,12 +92,8 @@ class SystemViewDriver(Driver):
 
 class VrpDriver(SystemViewDriver):
     platform: ClassVar[str] = "huawei_vrp"
-    connection_class: ClassVar[type[BaseConnection]] = FastHuaweiSSH
-    syntax: ClassVar[config.Syntax] = SystemViewDriver.system_view_syntax(r"^(?:return|!.*)$")
-    error: ClassVar[re.Pattern[str]] = re.compile(r"^\s*Error:")
+    dialect: ClassVar[Dialect] = SystemViewDriver.system_view_dialect(FastHuaweiSSH, r"^(?:return|!.*)$",
+                                                                      r"^\s*Error:", "save")
     bgp_peers_command: ClassVar[Command[BgpPeer]] = vrp_parsers.BGP_PEERS
     interfaces_command: ClassVar[Command[InterfaceState]] = vrp_parsers.INTERFACES
     routes_command: ClassVar[Command[Route]] = vrp_parsers.ROUTES
-
-    def save_command(self) -> str:
-        return "save"

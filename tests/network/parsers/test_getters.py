@@ -1,5 +1,5 @@
 """The VRP and Comware getters: typed rows from the device's answer, ParseError on a line nxgov cannot read,
-and verify's behaviour for these platforms unchanged (not StateReaders yet). Also: nxgov's own templates are
+and both drivers StateReaders (what ``net verify`` reads). Also: nxgov's own templates are
 stock TextFSM (plain ``textfsm`` reads the fixtures it understands and stops at the others)."""
 
 from __future__ import annotations
@@ -94,8 +94,13 @@ def test_an_empty_answer_is_no_rows_and_nothing_unread() -> None:
         assert (parsed.rows, parsed.unparsed) == ((), ())
 
 
-def test_vrp_and_comware_are_still_not_state_readers_so_verify_reports_them_not_verifiable() -> None:
-    assert not issubclass(VrpDriver, StateReader) and not issubclass(ComwareDriver, StateReader)
+@pytest.mark.parametrize(("cls", "port0", "port7"), [(VrpDriver, "GigabitEthernet0/0/0", "GigabitEthernet0/0/7"),
+                                                     (ComwareDriver, "GigabitEthernet1/0/1", "GigabitEthernet1/0/8")])
+def test_vrp_and_comware_are_state_readers_so_verify_reads_them(cls: type[SystemViewDriver], port0: str, port7: str,
+                                                              tmp_path: Path) -> None:
+    assert issubclass(cls, StateReader)
+    device = answering(cls, tmp_path, {})
+    assert (device.interface_name(0), device.interface_name(7)) == (port0, port7)  # the renderers' default names
 
 
 @pytest.mark.parametrize("command", [vrp.BGP_PEERS, vrp.ROUTES, comware.BGP_PEERS, comware.ROUTES],
