@@ -72,15 +72,6 @@ def sync(ctx: typer.Context, system: SystemOption = None, dry_run: DryRunOption 
         raise typer.Exit(ExitCode.FAILED)
 
 
-def ago(seconds: float | None) -> str:
-    """A span as its two largest units: 1d 2h, 3h 5m, 42s."""
-    left = int(seconds or 0)
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if left >= size or (unit == "s" and not parts):
-            parts.append(f"{left // size}{unit}")
-            left %= size
-    return " ".join(parts[:2])
 
 
 @app.command()
@@ -122,6 +113,7 @@ def status(ctx: typer.Context) -> None:
     when the next is due. Exit 3 when an RPO is breached or a drill is overdue. Reads only the catalog."""
     from nxgov.backup.status import backup_status
     from nxgov.estate import load_estate
+    from nxgov.spans import span
     from nxgov.state import StateStore
 
     options = settings(ctx)
@@ -140,11 +132,11 @@ def status(ctx: typer.Context) -> None:
             if r.rpo_met is None:
                 rpo = "n/a (no data volume)"
             elif r.rpo_met:
-                rpo = f"[green]met[/] ({ago(r.age_s)} old, RPO {ago(r.rpo_s)})"
+                rpo = f"[green]met[/] ({span(r.age_s)} old, RPO {span(r.rpo_s)})"
             elif r.age_s is None:
                 rpo = "[red]breached: no good copy[/]"
             else:
-                rpo = f"[red]breached by {ago(r.breached_by_s or 0)}[/] (RPO {ago(r.rpo_s)})"
+                rpo = f"[red]breached by {span(r.breached_by_s or 0)}[/] (RPO {span(r.rpo_s)})"
             drill = f"{r.last_drill} {r.last_drill_result}" if r.last_drill else "never"
             due = f"[red]overdue[/] (due {r.drill_due})" if r.drill_overdue else r.drill_due
             table.add_row(r.system, str(r.volumes), r.last_good or "-", rpo,

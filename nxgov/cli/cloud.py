@@ -154,25 +154,10 @@ def _finish(ctx: typer.Context, plan: Plan, result: dict[str, Any] | None, clien
 
 
 def _load_plan(path: Path) -> Plan:
-    from pydantic import ValidationError
-
     from nxgov.cloud.plan import SCHEMA, Plan
+    from nxgov.savedplans import read_saved
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"cannot read the plan {path}: {error}", "give a file written by `nxgov cloud plan --out`"
-                         ) from error
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path} is not an nxgov cloud plan (schema {SCHEMA})",
-                         "give a file written by `nxgov cloud plan --out`")
-    try:
-        return Plan.from_json(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"the plan {path} is damaged: {field}: {first['msg']}", "make it again with plan --out"
-                         ) from None
+    return read_saved(path, SCHEMA, Plan, "an nxgov cloud plan", "nxgov cloud plan --out")
 
 
 @app.command()

@@ -150,10 +150,10 @@ def _ratio(good: int, of: int) -> str:
 
 
 def _site_row(site: SiteStatus, planes: list[str]) -> list[str]:
-    from nxgov.cli.backup import ago
+    from nxgov.spans import span
 
     cells = [f"[{_PLANE.get(site.planes[p], 'dim')}]{site.planes[p]}[/]" if p in site.planes else "-"
              for p in planes]
-    verified = "never" if site.checked is None else f"{ago(site.age_s)} ago ({site.checked})"
+    verified = "never" if site.checked is None else f"{span(site.age_s)} ago ({site.checked})"
     return [site.code, escape(site.name), site.level, f"[{_SITE.get(site.state, 'dim')}]{site.state}[/]", *cells,
             verified]

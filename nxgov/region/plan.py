@@ -65,22 +65,7 @@ def refuse_changed(saved: RegionPlan, fresh: RegionPlan, path: Path) -> None:
 
 def read_plan(path: Path) -> RegionPlan:
     """A plan saved by ``nxgov plan --out``; InputError naming the file and what is wrong with it."""
-    import json
+    from nxgov.savedplans import read_saved
 
-    from pydantic import ValidationError
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"cannot read the plan {path}: {error}", "give a file written by `nxgov plan --out`"
-                         ) from error
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path} is not an nxgov region plan (schema {SCHEMA})", "give a file written by "
-                         "`nxgov plan --out` (a `nxgov cloud plan --out` file is applied by `nxgov cloud apply`)")
-    try:
-        return RegionPlan.from_json(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"the plan {path} is damaged: {field}: {first['msg']}", "make it again with nxgov plan --out"
-                         ) from None
+    return read_saved(path, SCHEMA, RegionPlan, "an nxgov region plan (a `nxgov cloud plan --out` file is applied by "
+                      "`nxgov cloud apply`)", "nxgov plan --out")

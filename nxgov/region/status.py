@@ -46,6 +46,7 @@ from nxgov.monitor.cloudread import NodeReading, read_node
 from nxgov.network import attention, confirm
 from nxgov.network.verify import latest
 from nxgov.processes import process_start_time
+from nxgov.spans import span
 from nxgov.state import StateStore
 
 SCHEMA = "nxgov.status/1"
@@ -369,8 +370,8 @@ def _backup_items(rows: list[BackupRow]) -> list[Attention]:
         code = row.system
         if row.rpo_met is False:
             text = ("a data volume has no good copy" if row.age_s is None else
-                    f"last good copy {_span(row.age_s)} old, RPO {_span(row.rpo_s)}: breached by "
-                    f"{_span(row.breached_by_s or 0)}")
+                    f"last good copy {span(row.age_s)} old, RPO {span(row.rpo_s)}: breached by "
+                    f"{span(row.breached_by_s or 0)}")
             out.append(Attention("rpo-breached", code, text, f"nxgov backup copies --system {code}",
                                  f"nxgov backup sync --system {code}"))
         if row.drill_overdue:
@@ -432,12 +433,3 @@ def _some(names: Iterable[str], shown: int = 3) -> str:
     return ", ".join(listed[:shown]) + (f" and {len(listed) - shown} more" if len(listed) > shown else "")
 
 
-def _span(seconds: float) -> str:
-    """A span as its two largest units: 1d 2h, 3h 5m, 42s."""
-    left = int(seconds)
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if left >= size or (unit == "s" and not parts):
-            parts.append(f"{left // size}{unit}")
-            left %= size
-    return " ".join(parts[:2])
