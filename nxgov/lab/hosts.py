@@ -163,8 +163,9 @@ class LegacyHosts:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def up(self, specs: Sequence[LegacyHostSpec], progress: Progress | None = None) -> list[ComponentStatus]:
-        """Start every host in ``specs``; a host already running healthy with the same spec is reported, not redone
-        (one whose sshd or web app does not answer is made again)."""
+        """Start every host in ``specs``; a host already running with the same spec and answering SSH is reported,
+        not redone, even when its web app does not answer (a cutover or a retire stops it on purpose: making the host
+        again would undo what the rehearsal did); one whose sshd does not answer is made again."""
         say = progress or (lambda _msg: None)
         for spec in specs:
             spec.validate()
@@ -179,7 +180,7 @@ class LegacyHosts:
         set_link(None, BRIDGE, True)
         reused = []
         for spec in specs:
-            if self._running(spec) and self._healthy(spec):
+            if self._running(spec) and self._answers_ssh(spec):
                 reused.append(spec.name)
                 continue
             if self._entries(spec.name):
@@ -188,7 +189,7 @@ class LegacyHosts:
             say(f"legacy host {spec.name}: starting ({spec.address6}, {spec.data_files} data files)")
             self._start(spec)
         self._write_known_hosts()
-        for spec in specs:
+        for spec in (s for s in specs if s.name not in reused):
             wait_for(functools.partial(self._healthy, spec), START_TIMEOUT,
                      f"legacy host {spec.name} to answer SSH and http://[{spec.address6}]:{spec.service_port}/health",
                      f"see {self._hdir(spec.name) / 'log'}")
@@ -240,12 +241,13 @@ class LegacyHosts:
             entries = self._entries(name)
             if spec.netns not in present or not any(e.kind == "process" for e in entries) or not alive(entries):
                 out.append(ComponentStatus(COMPONENT, name, "stopped", "namespace or processes missing"))
-            elif not self._healthy(spec):
-                out.append(ComponentStatus(COMPONENT, name, "degraded", "sshd or the web app does not answer"))
+            elif not self._answers_ssh(spec):
+                out.append(ComponentStatus(COMPONENT, name, "degraded", "sshd does not answer"))
             else:
+                app = "" if self._serves(spec) else " (its web app does not answer: stopped by a cutover or a retire?)"
                 out.append(ComponentStatus(COMPONENT, name, "running",
                                            f"system {spec.system_code}, ssh {spec.user}@{spec.address6}, "
-                                           f"http port {spec.service_port}"))
+                                           f"http port {spec.service_port}{app}"))
         return out
 
     def _running(self, spec: LegacyHostSpec) -> bool:
@@ -259,13 +261,24 @@ class LegacyHosts:
         return release(self.ledger, entries)
 
     def _healthy(self, spec: LegacyHostSpec) -> bool:
+        """A started host is up: sshd and its web app answer."""
+        return self._answers_ssh(spec) and self._serves(spec)
+
+    @staticmethod
+    def _answers_ssh(spec: LegacyHostSpec) -> bool:
         try:
             with socket.create_connection((spec.address6, 22), timeout=1) as ssh:
                 if not ssh.recv(64).startswith(b"SSH-2.0-"):
                     return False
                 ssh.sendall(b"SSH-2.0-nxgov-lab-probe\r\n")
-            url = f"http://[{spec.address6}]:{spec.service_port}/health"
-            with urllib.request.urlopen(url, timeout=2) as answer:
+        except OSError:
+            return False
+        return True
+
+    @staticmethod
+    def _serves(spec: LegacyHostSpec) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://[{spec.address6}]:{spec.service_port}/health", timeout=2) as answer:
                 return bool(answer.status == 200)
         except OSError:
             return False
