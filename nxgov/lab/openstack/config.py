@@ -164,7 +164,9 @@ class Settings:
                 port += 1
             ports[name] = port
             taken.add(port)
-        passwords = passwords or {k: secrets.token_urlsafe(18) for k in ("db", "rabbit", "admin", "service", "member")}
+        # hex: the passwords go on command lines (keystone-manage bootstrap --bootstrap-password P), where a
+        # token_urlsafe one starting with "-" read as an option and failed one lab start in 13
+        passwords = passwords or {k: secrets.token_hex(16) for k in ("db", "rabbit", "admin", "service", "member")}
         settings = cls(ports=ports, passwords=passwords)
         layout.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
