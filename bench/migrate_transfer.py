@@ -15,7 +15,7 @@ assess``. The lab's OpenStack must already be running (this script never runs ``
    sent by the re-run - total; the naive path (a re-run that copies everything again, what os-migrate users
    report) sends the total and re-sends everything that was present.
 3. Against a bare rsync: the rsync command line the copy runs (``rsync_argv`` of
-   playbooks/migrate/library/nxgov_data.py, the same function), issued by hand from the operations host through the
+   playbooks/migrate/files/nxgov_data.py, the same function), issued by hand from the operations host through the
    same path (``ssh -A -R 127.0.0.1:42022:[source]:22 root@target rsync ... ops@127.0.0.1:/srv/X/data/
    /srv/X/data/``, an ssh-agent holding the legacy key), against ``nxgov migrate replicate`` of the same one
    system, each onto a fresh target directory, alternating, best of ``--rate-runs`` (each measure's best on its
@@ -72,7 +72,7 @@ TUNNEL_PORT = 42022
 RATE_GOAL = 0.8
 KILL_AT = 0.5
 _RECEIVED = re.compile(r"^Total bytes received: ([\d,]+)", re.MULTILINE)
-_spec = importlib.util.spec_from_file_location("nxgov_data", ROOT / "playbooks/migrate/library/nxgov_data.py")
+_spec = importlib.util.spec_from_file_location("nxgov_data", ROOT / "playbooks/migrate/files/nxgov_data.py")
 assert _spec is not None and _spec.loader is not None
 DATA_MODULE = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(DATA_MODULE)
@@ -270,7 +270,8 @@ def copy_step(report: dict[str, Any], state: Path) -> dict[str, float]:
                 source_s = float(data.get("duration") or 0.0)
                 continue
             task_s = float(data.get("duration") or 0.0)
-            found = _RSYNC_RATE.search(str((data.get("res") or {}).get("stdout", "")))
+            printed = json.loads(str((data.get("res") or {}).get("stdout") or "{}"))  # the copy program's result
+            found = _RSYNC_RATE.search(str(printed.get("stdout", "")))
             rate = float(found.group(1).replace(",", "")) if found else 0.0
     with sqlite3.connect(state) as db:
         (taken,) = db.execute("SELECT taken FROM migration_copies WHERE run = ?", (system["run"],)).fetchone()

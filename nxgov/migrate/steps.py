@@ -21,6 +21,7 @@ target needs a route to the other, and no key is left on either.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -504,11 +505,21 @@ def _extravars(job: Job, known_hosts: KnownHosts, io_timeout: int) -> dict[str, 
     }
 
 
+def copy_result(res: Mapping[str, Any]) -> dict[str, Any]:
+    """What the copy task's program (playbooks/migrate/files/nxgov_data.py) printed on one host: its JSON result
+    (empty when it printed none)."""
+    try:
+        found = json.loads(str(res.get("stdout") or ""))
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _record_copies(store: StateStore, run_id: int, job: Job,
                    results: Sequence[TaskResult]) -> tuple[list[runs.Copy], list[str]]:
     """Each target's copy from the copy task's results (:data:`COPY_TASK`, on the source and the targets): bytes sent
     (rsync's own count), its manifest against the source's."""
-    found = {r.host: r.res for r in results if r.task == COPY_TASK}
+    found = {r.host: copy_result(r.res) for r in results if r.task == COPY_TASK}
     source_text = str(found.get(_source_host(job), {}).get("manifest", ""))
     source_sha = hashlib.sha256(source_text.encode()).hexdigest()
     out, notes = [], []

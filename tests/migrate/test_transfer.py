@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import shlex
 import subprocess
@@ -36,7 +37,7 @@ from nxgov.state import StateStore
 from tests.conftest import ROOT
 from tests.migrate.conftest import Sshd
 
-LIBRARY = ROOT / "playbooks" / "migrate" / "library"
+PLAYBOOKS = ROOT / "playbooks" / "migrate"
 # The manifest as playbooks/migrate/tasks/manifest.yml took it before the module did.
 PIPELINE = """set -eu
 for p in "$@"; do
@@ -53,7 +54,7 @@ echo "@@nxgov-bytes $total"
 
 
 def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nxgov_data", LIBRARY / "nxgov_data.py")
+    spec = importlib.util.spec_from_file_location("nxgov_data", PLAYBOOKS / "files" / "nxgov_data.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -90,6 +91,26 @@ def test_the_manifest_is_the_text_the_shell_pipeline_printed(tree: list[Path]) -
 def test_a_missing_data_path_is_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=f"data path {tmp_path}/gone is missing"):
         _module().manifest([str(tmp_path / "gone")])
+
+
+def _program(*args: str) -> subprocess.CompletedProcess[str]:
+    """The program run as the copy task runs it: its text on the command line, its JSON arguments after it."""
+    return subprocess.run([sys.executable, "-c", (PLAYBOOKS / "files" / "nxgov_data.py").read_text(), *args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_program_prints_its_result_as_json_and_a_failure_on_stderr_too(tree: list[Path], tmp_path: Path) -> None:
+    done = _program(json.dumps({"paths": [str(p) for p in tree]}))
+    printed = json.loads(done.stdout)
+    assert done.returncode == 0 and done.stderr == ""
+    assert printed == {"changed": False, "warnings": [], "files": 8, "bytes": printed["bytes"],
+                       "manifest": _module().manifest([str(p) for p in tree])[0]}
+    gone = _program(json.dumps({"paths": [str(tmp_path / "gone")]}))
+    assert gone.returncode == 1 and json.loads(gone.stdout)["failed"] is True
+    assert gone.stderr == f"data path {tmp_path}/gone is missing\n"
+    for bad in ["", "not json", "{}", '{"paths": "/x"}', '{"paths": []}', '{"paths": ["/x"], "copy_from": 1}']:
+        done = _program(bad)
+        assert done.returncode == 1 and done.stderr.startswith("nxgov_data: bad arguments: "), bad
 
 
 def test_the_copy_is_the_rsync_the_benchmark_compares_against() -> None:
@@ -161,15 +182,16 @@ def test_a_real_run_shares_one_connection_per_host_and_its_master_ends_with_it(r
     assert python is not None and Path(python).is_file()  # found at the preflight login: no discovery in the run
     playbook = tmp_path / "play" / "manifest.yml"
     playbook.parent.mkdir()
-    (playbook.parent / "library").symlink_to(LIBRARY)
-    playbook.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n"
-                        + "".join(f"    - name: manifest {i}\n      nxgov_data: {{paths: {[str(p) for p in tree]}}}\n"
-                                  for i in (1, 2))
+    (playbook.parent / "files").symlink_to(PLAYBOOKS / "files")
+    copy = f"    - ansible.builtin.import_tasks: {PLAYBOOKS / 'tasks' / 'copy.yml'}\n"
+    playbook.write_text("- hosts: source\n  gather_facts: false\n  tasks:\n" + copy * 2
                         + "    - name: the forwarded agent\n      ansible.builtin.command: ssh-add -l\n")
-    inventory = {"all": {"hosts": {"h": {"ansible_host": "127.0.0.1", "ansible_port": real_sshd.port,
-                                         "ansible_user": real_sshd.user, "ansible_python_interpreter": python,
-                                         "ansible_ssh_private_key_file": str(real_sshd.client_key),
-                                         "ansible_ssh_extra_args": "-o ForwardAgent=yes"}}}}
+    inventory = {"all": {"children": {
+        "source": {"hosts": {"h": {"ansible_host": "127.0.0.1", "ansible_port": real_sshd.port,
+                                   "ansible_user": real_sshd.user, "ansible_python_interpreter": python,
+                                   "ansible_ssh_private_key_file": str(real_sshd.client_key),
+                                   "ansible_ssh_extra_args": "-o ForwardAgent=yes"}}},
+        "targets": {"hosts": {}}}}}
     folder = tmp_path / "run"
 
     def master(control: Path) -> list[list[str]]:
@@ -180,12 +202,16 @@ def test_a_real_run_shares_one_connection_per_host_and_its_master_ends_with_it(r
         deadline = time.monotonic() + 20
         while not any(control.iterdir()) and time.monotonic() < deadline:  # nxgov's master is up: the run uses it
             time.sleep(0.05)
-        result = run_playbook(playbook, folder=folder, ident="t", inventory=inventory, extravars={},
+        result = run_playbook(playbook, folder=folder, ident="t", inventory=inventory,
+                              extravars={"nxgov_paths": [str(p) for p in tree]},
                               env=ansible_env(known.path, control, agent.environment), forks=2)
         sockets = list(control.iterdir())
         alive = _naming(control)
     assert result.ok, [r.res for r in result.results]
-    assert [r.res["manifest"] for r in result.results[:2]] == [_module().manifest([str(p) for p in tree])[0]] * 2
+    assert [r.task for r in result.results[:2]] == [steps.COPY_TASK] * 2
+    assert [steps.copy_result(r.res)["manifest"] for r in result.results[:2]] == [
+        _module().manifest([str(p) for p in tree])[0]] * 2
+    assert [r.status for r in result.results[:2]] == ["ok", "ok"]  # the source only hashes: nothing changed
     assert "test-client" in result.results[2].res["stdout"]  # the run's agent, forwarded by nxgov's master
     assert len(sockets) == 1 and len(alive) == 1  # one master, alive
     log = (real_sshd.directory / "sshd.log").read_text()
@@ -205,8 +231,9 @@ def _job(targets: list[str]) -> steps.Job:
                      None, ([], []), None)
 
 
-def _result(host: str, res: dict[str, Any]) -> TaskResult:
-    return TaskResult(host, steps.COPY_TASK, "ok", res)
+def _result(host: str, printed: dict[str, Any]) -> TaskResult:
+    """The copy task's result on ``host`` whose program printed ``printed``."""
+    return TaskResult(host, steps.COPY_TASK, "ok", {"rc": 0, "stdout": json.dumps(printed), "stderr": ""})
 
 
 def test_the_copy_is_recorded_from_the_copy_tasks_results(tmp_path: Path) -> None:
@@ -225,6 +252,8 @@ def test_the_copy_is_recorded_from_the_copy_tasks_results(tmp_path: Path) -> Non
         ("app-1", 1, 10, 1234, True), ("app-2", 2, 20, 99, False)]
     assert notes == ["app-2: 1 manifest lines differ from the source's (it changed during the copy); the cutover "
                      "copies the rest with the source stopped"]
+    unreadable = TaskResult("app-1", steps.COPY_TASK, "ok", {"rc": 0, "stdout": "python3: not found"})
+    assert steps.copy_result(unreadable.res) == {} == steps.copy_result({"stdout": "[1]"})
 
 
 def test_the_inventory_names_each_hosts_interpreter_and_leaves_unknown_ones_to_ansible() -> None:

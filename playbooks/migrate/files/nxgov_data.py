@@ -1,13 +1,19 @@
-"""nxgov's Ansible module for a migration's data paths: the SHA-256 manifest of the paths on this host, and on a
-target, first, the copy of the paths from the legacy host with rsync (``copy_from``).
+"""The program the migration's copy task runs on the source and on each target, for its data paths: on a target,
+first, the copy of the paths from the legacy host with rsync (``copy_from``); on every host, the SHA-256 manifest
+of the paths.
 
-One task on the source and the targets at once (``playbooks/migrate/tasks/copy.yml``): each target copies, then
-takes its manifest in the same task (no second SSH session, no second Python), while the source takes its own.
-The manifest is hashed with Python's hashlib (OpenSSL), several times faster than coreutils' sha256sum, and is
-the same text the earlier ``find | sort | xargs sha256sum`` pipeline printed: one ``<sha256>  <path>/<file>``
-line per regular file (symbolic links not followed, the top-level ``.nxgov-partial`` folder of rsync's partial
-transfers left out), sorted by the file's path bytes; a name holding a backslash or a newline is escaped and its
-line starts with a backslash, as sha256sum does. A file that cannot be read is left out, with a warning.
+``playbooks/migrate/tasks/copy.yml`` runs it with the host's Python through Ansible's ``raw`` action, the program's
+text and its arguments (JSON) on the command line: one command in the SSH session Ansible already holds, where a
+module would cost Ansible's packaging of it (AnsiballZ) and the import of ``ansible.module_utils.basic`` on the host,
+or, as a non-Python-packaged module, four more commands to copy it and its arguments over and make it executable
+(measured in the README, "Benchmarks"). It needs nothing but Python 3's standard library and rsync. Each target
+copies, then takes its manifest in the same process, while the source takes its own.
+
+The manifest is hashed with Python's hashlib (OpenSSL), several times faster than coreutils' sha256sum, and is the
+same text the earlier ``find | sort | xargs sha256sum`` pipeline printed: one ``<sha256>  <path>/<file>`` line per
+regular file (symbolic links not followed, the top-level ``.nxgov-partial`` folder of rsync's partial transfers
+left out), sorted by the file's path bytes; a name holding a backslash or a newline is escaped and its line starts
+with a backslash, as sha256sum does. A file that cannot be read is left out, with a warning.
 
 The copy: each target pulls through the reverse tunnel nxgov opened to it for the run (127.0.0.1:``port`` -> the
 legacy host's sshd), logging in with the operations host's SSH agent forwarded in Ansible's session (no key is left
@@ -15,19 +21,22 @@ on the target), the legacy host's key pinned in ``known_hosts_file``. rsync send
 transfer's partial file in .nxgov-partial to resume from, gives up after ``io_timeout`` seconds without traffic and
 keeps to ``bwlimit`` (rsync's --bwlimit: 0 is no limit, 20M is 20 MiB/s).
 
-Returns ``manifest`` (the text), ``files``, ``bytes`` (the regular files' sizes), and after a copy ``received``
-(the bytes rsync received, its own count) and ``stdout`` (rsync's statistics of each path).
+Prints one JSON object: ``changed``, ``manifest`` (the text), ``files``, ``bytes`` (the regular files' sizes),
+``warnings``, and after a copy ``received`` (the bytes rsync received, its own count) and ``stdout`` (rsync's
+statistics of each path). On failure it has ``failed`` and ``msg``, the message is also the last line on stderr
+and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
 
 PARTIAL = b".nxgov-partial"
 CHUNK = 1 << 20
@@ -114,12 +123,20 @@ def rsync_argv(source: dict[str, Any], path: str) -> list[str]:
             f"{source['user']}@127.0.0.1:{path}/", f"{path}/"]
 
 
-def main() -> None:
-    module = AnsibleModule(argument_spec={"paths": {"type": "list", "elements": "str", "required": True},
-                                          "copy_from": {"type": "dict", "required": False}})
-    paths: list[str] = module.params["paths"]
-    source: dict[str, Any] | None = module.params["copy_from"]
-    result: dict[str, Any] = {"changed": False}
+def arguments(text: str) -> tuple[list[str], dict[str, Any] | None]:
+    """``paths`` and ``copy_from`` from the JSON arguments; ValueError saying what is wrong."""
+    args = json.loads(text)
+    paths, source = args.get("paths"), args.get("copy_from")
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
+        raise ValueError("paths must be a list of folders")
+    if source is not None and not isinstance(source, dict):
+        raise ValueError("copy_from must be a mapping")
+    return paths, source
+
+
+def run(paths: list[str], source: dict[str, Any] | None) -> dict[str, Any]:
+    """The copy (when ``source`` is given) and the manifest; ``failed`` and ``msg`` when a step fails."""
+    result: dict[str, Any] = {"changed": False, "warnings": []}
     if source is not None:
         known = str(source["known_hosts_file"])
         for folder in [*paths, os.path.dirname(known)]:
@@ -128,25 +145,38 @@ def main() -> None:
             handle.write(f"{source['known_host']}\n")
         outputs, received = [], 0
         for path in paths:
-            rc, out, err = module.run_command(rsync_argv(source, path))
-            outputs.append(out)
-            if rc != 0:
-                last = (err.strip().splitlines() or [""])[-1]
-                module.fail_json(msg=f"rsync of {path} from the source exited {rc}: {last}".rstrip(": "), rc=rc,
-                                 stdout="".join(outputs), stderr=err)
-            found = RECEIVED.search(out)
+            done = subprocess.run(rsync_argv(source, path), capture_output=True, text=True, check=False,
+                                  env={**os.environ, "LC_ALL": "C"})
+            outputs.append(done.stdout)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or [""])[-1]
+                return {**result, "failed": True, "rc": done.returncode, "stdout": "".join(outputs),
+                        "msg": f"rsync of {path} from the source exited {done.returncode}: {last}".rstrip(": ")}
+            found = RECEIVED.search(done.stdout)
             received += int(found.group(1).replace(",", "")) if found else 0
-            result["changed"] = result["changed"] or NOTHING_SENT not in out
+            result["changed"] = result["changed"] or NOTHING_SENT not in done.stdout
         result.update(stdout="".join(outputs), received=received)
     try:
         text, count, total, warnings = manifest(paths)
     except ValueError as error:
-        module.fail_json(msg=str(error), **result)
-    for warning in warnings:
-        module.warn(warning)
-    result.update(manifest=text, files=count, bytes=total)
-    module.exit_json(**result)
+        return {**result, "failed": True, "msg": str(error)}
+    result.update(manifest=text, files=count, bytes=total, warnings=warnings)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    try:
+        paths, source = arguments(argv[1] if len(argv) == 2 else "")
+    except ValueError as error:
+        result: dict[str, Any] = {"failed": True, "msg": f"nxgov_data: bad arguments: {error}"}
+    else:
+        result = run(paths, source)
+    print(json.dumps(result))
+    if result.get("failed"):
+        print(result["msg"], file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv))
