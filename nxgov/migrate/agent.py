@@ -4,20 +4,28 @@ The targets pull the data from the legacy host through the operations host, logg
 stays on the operations host. The agent lives in a directory only the operator can enter, for one run, and is
 stopped (by its PID) when the run ends. Without a key (the system's source has no credentials entry), the
 operator's own agent (``SSH_AUTH_SOCK``) is used as it is.
+
+The agent cannot outlive nxgov, however nxgov ends: ssh-agent runs a watch shell as its command, reading a pipe
+nxgov holds; when nxgov ends (SIGKILL included) the pipe closes, the shell exits, and ssh-agent, its command gone,
+exits within 10 s and removes its socket and the socket's directory (its own, made by it). A killed run leaves no
+agent holding the legacy host's key.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import signal
 import subprocess
-import tempfile
+import time
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
 from nxgov.errors import OperationError
 
 START_TIMEOUT_S = 10.0
+WATCH = 'echo "$SSH_AGENT_PID $SSH_AUTH_SOCK"; read -r _'
+"""ssh-agent's command: says where the agent is, then waits until nxgov's end of its stdin closes."""
 
 
 class Agent:
@@ -26,7 +34,8 @@ class Agent:
     def __init__(self, key: Path | None) -> None:
         self.key = key
         self._process: subprocess.Popen[bytes] | None = None
-        self._dir: str | None = None
+        self._pid: int | None = None
+        self._sock: Path | None = None
         self.environment: dict[str, str] = {}
 
     def __enter__(self) -> Agent:
@@ -34,10 +43,15 @@ class Agent:
             sock = os.environ.get("SSH_AUTH_SOCK")
             self.environment = {"SSH_AUTH_SOCK": sock} if sock else {}
             return self
-        self._dir = tempfile.mkdtemp(prefix="nxgov-agent-")
-        sock = str(Path(self._dir) / "agent")
-        self._process = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(["ssh-agent", "sh", "-c", WATCH], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self._process.stdout is not None
+        said = self._process.stdout.readline().decode(errors="replace").split(maxsplit=1)
+        if len(said) != 2 or not said[0].isdigit():
+            self.__exit__(None, None, None)
+            raise OperationError("ssh-agent did not start", "check that openssh-client is installed")
+        self._pid, sock = int(said[0]), said[1].strip()
+        self._sock = Path(sock)
         try:
             self._wait(sock)
             added = subprocess.run(["ssh-add", "-q", str(self.key)], env={**os.environ, "SSH_AUTH_SOCK": sock},
@@ -53,8 +67,6 @@ class Agent:
         return self
 
     def _wait(self, sock: str) -> None:
-        import time
-
         deadline = time.monotonic() + START_TIMEOUT_S
         env = {**os.environ, "SSH_AUTH_SOCK": sock}
         while not Path(sock).exists() or subprocess.run(  # the socket is made before the agent listens on it:
@@ -66,14 +78,17 @@ class Agent:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        if self._pid is not None:  # the agent first (its watch shell alive, the PID cannot be another's yet)
+            with suppress(ProcessLookupError):  # ended already (its watch shell ended by someone else)
+                os.kill(self._pid, signal.SIGTERM)
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while self._sock is not None and self._sock.parent.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)  # it removes its socket and the socket's directory as it ends
+            self._pid = self._sock = None
         if self._process is not None:
-            self._process.terminate()
             try:
-                self._process.wait(timeout=5)
+                self._process.communicate(timeout=START_TIMEOUT_S)  # closes the pipe: the watch shell ends
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
             self._process = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None

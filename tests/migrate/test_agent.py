@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,35 @@ def test_without_a_key_the_operators_own_agent_is_used(monkeypatch: pytest.Monke
     monkeypatch.setenv("SSH_AUTH_SOCK", "/run/user/0/operator-agent")
     with Agent(None) as agent:
         assert agent.environment == {"SSH_AUTH_SOCK": "/run/user/0/operator-agent"}
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie not yet reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_agent_ends_by_itself_when_nxgov_is_killed(tmp_path: Path) -> None:
+    """nxgov SIGKILLed in a run (no __exit__): its agent, holding the legacy key, must not stay behind."""
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom nxgov.migrate.agent import Agent\n"
+         f"with Agent(__import__('pathlib').Path({str(key)!r})) as agent:\n"
+         "    print(agent.environment['SSH_AUTH_SOCK'], flush=True)\n    time.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    sock = Path(holder.stdout.readline().strip())
+    watch = sock.name.removeprefix("agent.")  # ssh-agent names its socket after its command: the watch shell
+    found = subprocess.run(["pgrep", "-P", watch, "ssh-agent"], capture_output=True, text=True, check=False)
+    (agent,) = map(int, found.stdout.split())  # the agent, the watch shell's child
+    assert sock.exists()
+    holder.kill()
+    holder.wait()
+    deadline = time.monotonic() + 20
+    while _running(agent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(agent)  # ended by itself, within ssh-agent's 10 s check of its command
+    assert not sock.parent.exists()  # and removed its socket and folder as it ended
