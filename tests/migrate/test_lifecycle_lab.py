@@ -112,6 +112,15 @@ def states(campaign: Campaign) -> dict[str, str]:
     return {s["system"]: s["state"] for s in campaign.status()["systems"]}
 
 
+def as_the_lab_starts_them(systems: list[dict[str, Any]]) -> None:
+    """The legacy hosts as the lab starts them: no retired marker, no big file of the kill test, each serving."""
+    for system in systems:
+        code = system["code"]
+        assert on_source(code, f"rm -f ~/NXGOV-RETIRED-{code} /srv/{code}/data/big-*.bin")[0] == 0
+        if health(url(SOURCES[code])) != 200:
+            on_source(code, system["service"]["start"])
+
+
 @pytest.fixture(scope="module")
 def campaign(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaign]:
     """The lab estate (its records file moved into the test's folder), its cloud applied, assessed."""
@@ -126,14 +135,14 @@ def campaign(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathFa
            "NXGOV_KNOWN_HOSTS": str(work / "known_hosts"), "OS_CLIENT_CONFIG_FILE": str(LAB / "clouds.yaml"),
            "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
     made = Campaign(work, estate_dir, env, records)
-    for system in yaml.safe_load(text)["systems"]:  # each source serving, as the lab starts them (an earlier
-        if health(url(SOURCES[system["code"]])) != 200:  # session's cutover may have stopped one)
-            on_source(system["code"], system["service"]["start"])
+    systems = yaml.safe_load(text)["systems"]
+    as_the_lab_starts_them(systems)  # an earlier session's cutover may have stopped one
     applied = made.nx("cloud", "apply", "--yes")
     assert applied.code == 0, applied.err + applied.out
     assessed = made.nx("-o", "json", "migrate", "assess")
     assert assessed.code == 0, assessed.err
     yield made
+    as_the_lab_starts_them(systems)  # for the tests after these (an assessment expects the lab's hosts)
     doc = yaml.safe_load((estate_dir / "estate.yaml").read_text())
     doc["departments"], doc["systems"] = [], []
     (estate_dir / "estate.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
