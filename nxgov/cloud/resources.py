@@ -21,14 +21,16 @@ Kind = Literal["project", "keypair", "role_assignment", "quota_compute", "quota_
 
 CREATE_ORDER: tuple[tuple[Kind, ...], ...] = (
     ("project", "keypair"),
-    ("role_assignment", "quota_compute", "quota_network", "quota_volume", "network", "router", "security_group"),
+    ("role_assignment", "quota_compute", "quota_network", "quota_volume"),
+    ("network", "router", "security_group"),
     ("subnet", "server_group"),
     ("router_interface", "volume"),
     ("server",),
     ("attachment",),
 )
 """Waves of an apply: every kind depends only on kinds of earlier waves (server groups, volumes and servers
-need nxgov's role on the project). Deletes run in reverse."""
+need nxgov's role on the project; whatever a quota counts is made after the quota is set, so a quota raised for a
+new network is in place before the network is asked for). Deletes run in reverse."""
 
 IDENTITY_KINDS: frozenset[str] = frozenset({"project", "role_assignment"})
 """Kinds that live in Keystone, shared by the nodes that share an auth_url."""

@@ -72,6 +72,26 @@ def test_diff_marks_replace_with_the_forcing_field_and_round_trips() -> None:
     assert plan.to_json()["schema"] == "nxgov.cloud.plan/1"
 
 
+def test_a_quota_is_set_before_what_it_counts_is_made() -> None:
+    """A quota raised for a new network and the network, in one apply: the quota's wave comes first (in one wave
+    they raced, and Neutron could refuse the network)."""
+    def quota(kind: str, **attrs: int) -> Resource:
+        return Resource(kind=kind, node="yinchuan", department="nxdrc", name="nxdrc", attrs=attrs)
+
+    def made(kind: str, name: str) -> Resource:
+        return Resource(kind=kind, node="yinchuan", department="nxdrc", name=name)
+
+    desired = [quota("quota_network", networks=2, routers=1, security_groups=10),
+               quota("quota_compute", cores=8, ram=8192, instances=4), quota("quota_volume", gigabytes=100),
+               made("network", "nxdrc-net-2"), made("router", "nxdrc-router"), made("security_group", "nxdrc-l3"),
+               made("volume", "nxdrc-oa-data"), made("server", "nxdrc-oa-app-1")]
+    actual = [q.model_copy(update={"id": "p", "attrs": {k: 1 for k in q.attrs}}) for q in desired[:3]]
+    changes, _ = diff(desired, actual, prune=False, can_resize={})
+    waves = {c.resource.kind: c.wave for c in changes}
+    assert {waves[k] for k in ("quota_network", "quota_compute", "quota_volume")} == {1}
+    assert min(waves[k] for k in ("network", "router", "security_group", "volume", "server")) > 1
+
+
 class _Flaky(BaseHTTPRequestHandler):
     answers: ClassVar[list[tuple[int, dict[str, str]]]] = []
     seen: ClassVar[list[str]] = []
