@@ -68,7 +68,7 @@ def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tupl
         for run_id, other_pid, other_started, other_verb, folder in connection.execute(
                 "SELECT id, pid, pid_started, verb, artifacts FROM migration_runs WHERE system = ? "
                 "AND outcome = 'running'", (system,)).fetchall():
-            if other_pid != pid and str(process_start_time(int(other_pid))) == other_started:
+            if other_pid != pid and _alive(int(other_pid), other_started):
                 raise OperationError(f"{system}: a '{other_verb}' run (#{run_id}, process {other_pid}) is still going",
                                      "wait for it to end (see `nxgov migrate runs`), then run this again")
             connection.execute("UPDATE migration_runs SET outcome = 'interrupted', finished = ? WHERE id = ?",
@@ -82,6 +82,18 @@ def start_run(store: StateStore, system: str, verb: str, runs_dir: Path) -> tupl
         folder = runs_dir / f"{run_id:06d}-{system}-{verb}"
         connection.execute("UPDATE migration_runs SET artifacts = ? WHERE id = ?", (str(folder), run_id))
         return run_id, folder, interrupted
+
+
+def _alive(pid: int, started: str) -> bool:
+    """Whether the process that opened a run still runs (the same process: its PID not reused since)."""
+    return str(process_start_time(pid)) == started
+
+
+def still_going(store: StateStore, run_id: int) -> bool:
+    """Whether the process of a run marked ``running`` still runs (False: it was killed, the run interrupted; the
+    next run of the system marks it so)."""
+    row = store.connection.execute("SELECT pid, pid_started FROM migration_runs WHERE id = ?", (run_id,)).fetchone()
+    return row is not None and _alive(int(row[0]), str(row[1]))
 
 
 def end_run(store: StateStore, run_id: int, outcome: str, detail: dict[str, Any]) -> None:

@@ -40,12 +40,11 @@ from nxgov.cloud.drift import Drift, find
 from nxgov.cloud.planner import managed_nodes
 from nxgov.errors import NxgovError
 from nxgov.estate.model import Estate
-from nxgov.migrate.runs import Run, runs
+from nxgov.migrate.runs import Run, runs, still_going
 from nxgov.migrate.status import ON_CLOUD, MigrationStatus, Tally, migration_status
 from nxgov.monitor.cloudread import NodeReading, read_node
 from nxgov.network import attention, confirm
 from nxgov.network.verify import latest
-from nxgov.processes import process_start_time
 from nxgov.spans import span
 from nxgov.state import StateStore
 
@@ -392,7 +391,7 @@ def _migration_items(migration: MigrationStatus, latest_runs: list[Run], store: 
                          f"passed {-risk.days_left} day(s) ago"),
                      f"nxgov migrate status --department {risk.department}") for risk in migration.at_risk]
     for run in latest_runs:
-        interrupted = run.outcome == "interrupted" or (run.outcome == "running" and _gone(store, run))
+        interrupted = run.outcome == "interrupted" or (run.outcome == "running" and not still_going(store, run.id))
         if run.outcome != "failed" and not interrupted:
             continue
         again = f"nxgov migrate retire {run.system}" if run.verb == "retire" else \
@@ -403,12 +402,6 @@ def _migration_items(migration: MigrationStatus, latest_runs: list[Run], store: 
                              + ("was interrupted" if interrupted else "failed") + (f": {reason}" if reason else ""),
                              f"nxgov migrate runs --system {run.system}", again))
     return out
-
-
-def _gone(store: StateStore, run: Run) -> bool:
-    """Whether the process of a run still marked ``running`` has ended (it was killed: the run was interrupted)."""
-    row = store.connection.execute("SELECT pid, pid_started FROM migration_runs WHERE id = ?", (run.id,)).fetchone()
-    return row is None or str(process_start_time(int(row[0]))) != row[1]
 
 
 def _site_items(sites: tuple[SiteStatus, ...]) -> list[Attention]:
