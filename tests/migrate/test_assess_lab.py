@@ -17,6 +17,7 @@ from nxgov.lab.sshd import ensure_key
 from nxgov.migrate.assessment import Assessment, load_assessments
 from nxgov.state import StateStore
 from tests.conftest import ROOT, Run
+from tests.migrate.legacy_hosts import as_the_lab_starts_them
 
 Nx = Callable[..., Run]
 LAB_ESTATE = ROOT / "inventories" / "lab"
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.lab
 
 @pytest.fixture(scope="module")
 def legacy_hosts(lab_session: dict[str, object]) -> Path:
-    """The session's whole lab (tests/conftest.py, taken down at the session's end): its legacy hosts."""
+    """The session's whole lab (tests/conftest.py, taken down at the session's end): its legacy hosts, as the lab
+    starts them."""
+    as_the_lab_starts_them()
     return Path(str(lab_session["lab_dir"]))
 
 

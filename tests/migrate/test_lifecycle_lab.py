@@ -16,24 +16,19 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
 import yaml
 
 from tests.conftest import ROOT, Run
+from tests.migrate.legacy_hosts import LAB, SOURCES, as_the_lab_starts_them, health, on_source, on_target, url
 
 pytestmark = pytest.mark.lab
 
-LAB = Path("/var/lib/nxgov/lab")
-SOURCES = {"labdrc-web": "2001:db8:ff10:1::10", "labedu-exam": "2001:db8:ff10:2::10",
-           "labedu-portal": "2001:db8:ff10:3::10"}
 ENTRY = "from nxgov.cli.main import run; run()"
 BIG_FILES = 200
 MIB = 1024 * 1024
@@ -70,55 +65,8 @@ class Campaign:
                 if s.status == "ACTIVE"}
 
 
-def _key(entry: str) -> str:
-    return str(yaml.safe_load((LAB / "credentials" / f"{entry}.yaml").read_text())["ssh_key"])
-
-
-def ssh(host: str, command: str, *, user: str, key: str, timeout: float = 120) -> tuple[int, str]:
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # test-side probe; nxgov's own trust is tested
-    client.connect(host, username=user, key_filename=key, timeout=10, allow_agent=False, look_for_keys=False)
-    try:
-        _, out, _ = client.exec_command(command, timeout=timeout)
-        text = out.read().decode()
-        return out.channel.recv_exit_status(), text
-    finally:
-        client.close()
-
-
-def on_source(system: str, command: str) -> tuple[int, str]:
-    return ssh(SOURCES[system], command, user="ops", key=_key("legacy-ssh"))
-
-
-def on_target(address: str, command: str) -> tuple[int, str]:
-    return ssh(address, command, user="root", key=_key("lab-servers"))
-
-
-def health(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except OSError:
-        return None
-
-
-def url(address: str) -> str:
-    return f"http://[{address}]:8080/health"
-
-
 def states(campaign: Campaign) -> dict[str, str]:
     return {s["system"]: s["state"] for s in campaign.status()["systems"]}
-
-
-def as_the_lab_starts_them(systems: list[dict[str, Any]]) -> None:
-    """The legacy hosts as the lab starts them: no retired marker, no big file of the kill test, each serving."""
-    for system in systems:
-        code = system["code"]
-        assert on_source(code, f"rm -f ~/NXGOV-RETIRED-{code} /srv/{code}/data/big-*.bin")[0] == 0
-        if health(url(SOURCES[code])) != 200:
-            on_source(code, system["service"]["start"])
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, Run
-from tests.migrate.test_lifecycle_lab import health, on_source
+from tests.migrate.legacy_hosts import as_the_lab_starts_them, health
 
 pytestmark = pytest.mark.lab
 
@@ -72,10 +72,7 @@ def rehearsal(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathF
            "NXGOV_KNOWN_HOSTS": str(work / "known_hosts"), "OS_CLIENT_CONFIG_FILE": str(LAB / "clouds.yaml"),
            "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
     made = Rehearsal(work, _estate_copy(work, records), env, records)
-    if health(f"http://[{SOURCE}]:8080/health") != 200:  # an earlier test's cutover may have stopped it
-        system = next(s for s in yaml.safe_load((made.estate / "estate.yaml").read_text())["systems"]
-                      if s["code"] == "labdrc-web")
-        on_source("labdrc-web", system["service"]["start"])
+    as_the_lab_starts_them()  # an earlier test's cutover may have stopped a source
     from nxgov.lab.frr import Extranet
 
     extranet = Extranet(LAB)
@@ -84,6 +81,7 @@ def rehearsal(lab_session: dict[str, object], tmp_path_factory: pytest.TempPathF
         if device["platform"] == "frr" and "router bgp" in extranet.vtysh(device["name"], "show running-config"):
             extranet.vtysh(device["name"], "configure terminal\nno router bgp")
     yield made
+    as_the_lab_starts_them()  # for the tests after these: the rehearsal cut labdrc-web over
     doc = yaml.safe_load((made.estate / "estate.yaml").read_text())
     doc["departments"], doc["systems"] = [], []
     (made.estate / "estate.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
