@@ -7,7 +7,8 @@ text and its arguments (JSON) on the command line: one command in the SSH sessio
 module would cost Ansible's packaging of it (AnsiballZ) and the import of ``ansible.module_utils.basic`` on the host,
 or, as a non-Python-packaged module, four more commands to copy it and its arguments over and make it executable
 (measured in the README, "Benchmarks"). It needs nothing but Python 3's standard library and rsync. Each target
-copies, then takes its manifest in the same process, while the source takes its own.
+copies, then takes its manifest in the same process, while the source takes its own at the lowest CPU priority
+(the legacy host may still be serving).
 
 The manifest is hashed with Python's hashlib (OpenSSL), several times faster than coreutils' sha256sum, and is the
 same text the earlier ``find | sort | xargs sha256sum`` pipeline printed: one ``<sha256>  <path>/<file>`` line per
@@ -137,7 +138,9 @@ def arguments(text: str) -> tuple[list[str], dict[str, Any] | None]:
 def run(paths: list[str], source: dict[str, Any] | None) -> dict[str, Any]:
     """The copy (when ``source`` is given) and the manifest; ``failed`` and ``msg`` when a step fails."""
     result: dict[str, Any] = {"changed": False, "warnings": []}
-    if source is not None:
+    if source is None:  # on the legacy host, which may still serve: its manifest yields to everything else
+        os.nice(19)
+    else:
         known = str(source["known_hosts_file"])
         for folder in [*paths, os.path.dirname(known)]:
             os.makedirs(folder, exist_ok=True)
