@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from peers_venv import ensure_peers
+
 ROOT = Path(__file__).resolve().parent.parent
-PEERS = ROOT / "bench" / ".venv-peers"
 NXGOV = ROOT / ".venv" / "bin" / "nxgov"
 
 
@@ -33,18 +34,11 @@ def wall(argv: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
-def ensure_openstackclient() -> Path:
-    osc = PEERS / "bin" / "openstack"
-    if not osc.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-        subprocess.run([str(PEERS / "bin" / "pip"), "install", "--quiet", "python-openstackclient"], check=True)
-    return osc
-
-
 def main() -> None:
     rows: list[tuple[str, str, str, str]] = []
     nx_help = wall([str(NXGOV), "--help"], 10)
-    osc_help = wall([str(ensure_openstackclient()), "--help"], 3)
+    osc = ensure_peers("openstackclient", ["python-openstackclient"]).parent / "openstack"
+    osc_help = wall([str(osc), "--help"], 3)
     rows.append(("CLI start-up: --help", f"{nx_help:.3f} s", f"{osc_help:.3f} s (openstack)",
                  f"{osc_help / nx_help:.1f}x faster"))
 

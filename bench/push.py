@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from netmiko import ConnectHandler  # noqa: E402
+from peers_venv import PEERS, ensure_peers  # noqa: E402
 
 from nxgov.audit import AuditLog  # noqa: E402
 from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, write_spec  # noqa: E402
@@ -39,7 +40,6 @@ from nxgov.network.drivers.credentials import Credentials  # noqa: E402
 from nxgov.network.drivers.hostkeys import KnownHosts  # noqa: E402
 from nxgov.network.push import push  # noqa: E402
 
-PEERS = ROOT / "bench" / ".venv-peers"
 USER, PASSWORD = "bench", "Bench-pass-1"
 CANDIDATE = """#
 interface GigabitEthernet0/0/1
@@ -126,15 +126,6 @@ def netmiko_loop(devices: list[DeviceSpec], root: Path) -> tuple[float, int]:
     return time.perf_counter() - start, 0
 
 
-def ensure_nornir() -> None:
-    python = PEERS / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-    probe = subprocess.run([str(python), "-c", "import nornir, nornir_netmiko"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        subprocess.run([str(PEERS / "bin" / "pip"), "install", "--quiet", "nornir", "nornir-netmiko"], check=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=500, help="simulated VRP routers (default 500)")
@@ -149,7 +140,7 @@ def main() -> None:
     seconds, failed = with_simulator(n, lambda d, r: nxgov_push(d, r, workers))
     rows.append((f"nxgov push, fast huawei driver, {workers} workers", n, seconds, failed, ""))
     if not args.skip_nornir:
-        ensure_nornir()
+        ensure_peers("nornir, nornir_netmiko", ["nornir", "nornir-netmiko"])
         seconds, failed = with_simulator(n, lambda d, r: nornir_push(d, r, workers))
         rows.append((f"Nornir + nornir-netmiko, stock huawei, {workers} workers", n, seconds, failed, ""))
     cap = min(args.serial_cap, n)

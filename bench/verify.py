@@ -39,6 +39,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from peers_venv import PEERS, ensure_peers  # noqa: E402
+
 from nxgov.audit import AuditLog  # noqa: E402
 from nxgov.estate import load_estate  # noqa: E402
 from nxgov.estate.model import Estate  # noqa: E402
@@ -57,7 +59,6 @@ from nxgov.network.render import render  # noqa: E402
 from nxgov.network.render.frr import port_name  # noqa: E402
 from nxgov.state import StateStore  # noqa: E402
 
-PEERS = ROOT / "bench" / ".venv-peers"
 USER, PASSWORD = "bench", "Bench-pass-1"
 CITIES = 7
 COMMANDS = {"huawei": ["display bgp ipv6 peer", "display interface brief", "display ipv6 routing-table verbose"],
@@ -168,16 +169,6 @@ def nornir_read(specs: list[DeviceSpec], root: Path, workers: int) -> tuple[floa
     return float(report["seconds"]), int(report["failed"]), report["parsed"]
 
 
-def ensure_nornir() -> None:
-    """Nornir and nornir-netmiko (with netmiko, ntc-templates and textfsm) in bench/.venv-peers, as bench/push.py."""
-    python = PEERS / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-    probe = subprocess.run([str(python), "-c", "import nornir, nornir_netmiko"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        subprocess.run([str(PEERS / "bin" / "pip"), "install", "--quiet", "nornir", "nornir-netmiko"], check=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=100, help="simulated vendor devices, even (default 100)")
@@ -224,7 +215,7 @@ def main() -> None:
             rows.append((f"nxgov net verify ({run} run), {workers} workers", n, seconds, n - read,
                          f"sites {document['counts']}"))
         if not args.skip_nornir:
-            ensure_nornir()
+            ensure_peers("nornir, nornir_netmiko", ["nornir", "nornir-netmiko"])
             seconds, failed, parsed = nornir_read(specs, scratch, workers)
             note = "; ".join(f"{platform}: {ok} of {total} answers parsed by ntc-templates"
                              for platform, (ok, total) in sorted(parsed.items()))
