@@ -18,9 +18,7 @@ Run: ``.venv/bin/python bench/push.py [--devices 500] [--workers 20] [--serial-c
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from netmiko import ConnectHandler  # noqa: E402
-from peers_venv import PEERS, ensure_peers  # noqa: E402
+from peers_venv import ensure_peers, run_nornir  # noqa: E402
 
 from nxgov.audit import AuditLog  # noqa: E402
 from nxgov.lab.netsim import DeviceSpec, NetsimProcess, SimSpec, free_loopback_ports, write_spec  # noqa: E402
@@ -107,12 +105,7 @@ def nxgov_push(devices: list[DeviceSpec], root: Path, workers: int) -> tuple[flo
 def nornir_push(devices: list[DeviceSpec], root: Path, workers: int) -> tuple[float, int]:
     hosts = {d.name: {"hostname": d.host, "port": d.port, "username": USER, "password": PASSWORD,
                       "platform": "huawei"} for d in devices}
-    (root / "hosts.yaml").write_text(json.dumps(hosts))  # JSON is YAML
-    proc = subprocess.run([str(PEERS / "bin" / "python"), "-c", NORNIR_SCRIPT, str(root / "hosts.yaml"),
-                           str(workers), json.dumps(COMMANDS)], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"the Nornir run failed:\n{proc.stderr[-2000:]}")
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = run_nornir(NORNIR_SCRIPT, hosts, root, workers, COMMANDS)
     return float(report["seconds"]), int(report["failed"])
 
 

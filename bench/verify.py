@@ -39,7 +39,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from peers_venv import PEERS, ensure_peers  # noqa: E402
+from peers_venv import ensure_peers, run_nornir  # noqa: E402
 
 from nxgov.audit import AuditLog  # noqa: E402
 from nxgov.estate import load_estate  # noqa: E402
@@ -160,12 +160,7 @@ def nxgov_verify(estate_dir: Path, env: dict[str, str], workers: int) -> tuple[f
 def nornir_read(specs: list[DeviceSpec], root: Path, workers: int) -> tuple[float, int, dict[str, list[int]]]:
     hosts = {d.name: {"hostname": d.host, "port": d.port, "username": USER, "password": PASSWORD,
                       "platform": "huawei" if d.platform == "huawei_vrp" else "hp_comware"} for d in specs}
-    (root / "hosts.yaml").write_text(json.dumps(hosts))  # JSON is YAML
-    proc = subprocess.run([str(PEERS / "bin" / "python"), "-c", NORNIR_SCRIPT, str(root / "hosts.yaml"),
-                           str(workers), json.dumps(COMMANDS)], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"the Nornir run failed:\n{proc.stderr[-2000:]}")
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = run_nornir(NORNIR_SCRIPT, hosts, root, workers, COMMANDS)
     return float(report["seconds"]), int(report["failed"]), report["parsed"]
 
 
